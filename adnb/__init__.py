@@ -1,0 +1,34 @@
+"""adnb — see automatic differentiation happen, in a notebook.
+
+The AD core (``adnb.core``) is plain numpy. Displays, widgets and the ``%%autodiff`` magic are
+imported lazily, so ``import adnb`` never touches IPython.
+"""
+from .core import (grad, value_and_grad, jvp, vjp, jacfwd, jacrev, jacobian, hessian, hvp,
+                   trace, value, Cost, count_cost, Trace, Node, PRIMITIVES)
+from .core.registry import supported_list as supported_numpy
+from .errors import (ADNBError, ADNBWarning, CutDerivativeError, InPlaceError, MissingRuleError,
+                     NonDifferentiablePointWarning, NonScalarOutputError,
+                     NotDifferentiableTypeError, UnsupportedOperationError)
+from .numerical import forward_difference, central_difference, numerical_grad, numerical_jacobian
+from .testing import check_grads
+
+__version__ = "0.1.0"
+
+__all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian",
+           "hvp", "trace", "value", "Cost", "count_cost", "Trace", "Node", "PRIMITIVES",
+           "supported_numpy", "forward_difference", "central_difference", "numerical_grad",
+           "numerical_jacobian", "check_grads", "ADNBError", "ADNBWarning", "CutDerivativeError",
+           "InPlaceError", "MissingRuleError", "NonDifferentiablePointWarning",
+           "NonScalarOutputError", "NotDifferentiableTypeError", "UnsupportedOperationError",
+           "load_ipython_extension", "unload_ipython_extension"]
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext adnb``: register the %%autodiff / %autodiff magics."""
+    from .magics import load_ipython_extension as _load
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython):
+    from .magics import unload_ipython_extension as _unload
+    _unload(ipython)

@@ -1,0 +1,404 @@
+"""The JAX-style API: grad, value_and_grad, jvp, vjp, jacfwd, jacrev, hessian, hvp, trace.
+
+Names and signatures follow JAX so that what a learner writes here carries over:
+
+    grad(f)(x)                       ∇f(x) by one reverse pass (f scalar)
+    jvp(f, (x,), (r,))               (f(x), J r) by one forward pass, ẋ = r  (eq. 8.67)
+    vjp(f, x) -> (y, vjp_fn)         vjp_fn(u) = uᵀJ by one reverse pass, ȳ = u
+    jacfwd(f)(x), jacrev(f)(x)       J by D forward passes / K reverse passes
+    hessian(f)(x), hvp(f, x, v)      second derivatives by mixed mode (§8.2.2)
+    trace(f, *args)                  the evaluation trace, for tables, graphs and code
+
+Every transformation nests in any order (``grad(grad(f))``, ``jacfwd(jacrev(f))``): each one
+tags its tracers with a fresh level and only ever differentiates its own, so a value from an
+outer differentiation is a constant to an inner one (no perturbation confusion).
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+import warnings
+
+import numpy as np
+
+from ..errors import ADNBWarning, NonScalarOutputError, NotDifferentiableTypeError
+from . import cost as _cost
+from . import primitives as P
+from .forward import DualTrace, DualTracer
+from .reverse import backward
+from .trace import TapeTracer, Trace
+from .tracer import Tracer, shape_of, unwrap
+
+# ---- inputs --------------------------------------------------------------------------------
+
+
+def as_input(x, what="argument"):
+    """Check and convert one differentiable input: ints become floats, arrays float64."""
+    if isinstance(x, Tracer) or type(x) is float:
+        return x
+    if isinstance(x, (bool, np.bool_)):
+        raise NotDifferentiableTypeError(
+            f"{what} is a bool ({x!r}); adnb differentiates with respect to real numbers and "
+            "float arrays. Pass a float, or leave this argument out of argnums.")
+    if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
+        return float(x)
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind in "iuf":
+            return x.astype(np.float64) if x.dtype != np.float64 else x
+        kind = {"b": "bool", "c": "complex", "O": "object", "U": "str", "S": "bytes"}.get(x.dtype.kind, str(x.dtype))
+        raise NotDifferentiableTypeError(
+            f"{what} is a {kind} array; adnb differentiates with respect to real float arrays. "
+            "Convert it with x.astype(float) if it holds real numbers.")
+    if isinstance(x, complex):
+        raise NotDifferentiableTypeError(f"{what} is complex ({x!r}); adnb works with real numbers.")
+    raise NotDifferentiableTypeError(
+        f"{what} is of type {type(x).__name__} ({x!r:.60}); adnb can differentiate with respect "
+        "to floats, float arrays, and tuples/lists/dicts of them. Pass the value as a number or "
+        "np.array, or leave this argument out of argnums.")
+
+
+def tree_flatten(tree):
+    """Leaves of nested tuples/lists/dicts, and a function that rebuilds the structure."""
+    if isinstance(tree, (tuple, list)):
+        parts = [tree_flatten(t) for t in tree]
+        leaves = [leaf for p in parts for leaf in p[0]]
+        sizes = [len(p[0]) for p in parts]
+        kind = type(tree)
+
+        def unflatten(values):
+            out, i = [], 0
+            for (_, un), n in zip(parts, sizes):
+                out.append(un(values[i:i + n]))
+                i += n
+            return kind(out)
+        return leaves, unflatten
+    if isinstance(tree, dict):
+        keys = list(tree)
+        leaves_un = tree_flatten([tree[k] for k in keys])
+
+        def unflatten_dict(values):
+            return dict(zip(keys, leaves_un[1](values)))
+        return leaves_un[0], unflatten_dict
+    return [tree], lambda values: values[0]
+
+
+def _argnums(argnums, nargs):
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    for a in nums:
+        if not -nargs <= a < nargs:
+            raise TypeError(f"argnums={argnums!r} but the function was called with {nargs} "
+                            "positional argument(s)")
+    return single, tuple(a % nargs for a in nums)
+
+
+def _zeros_like(x):
+    s = shape_of(x)
+    return np.zeros(s) if s else 0.0
+
+
+def _independent_warning(fname):
+    warnings.warn(f"the output of {fname} does not depend on the differentiated input(s); its "
+                  "derivative is zero.", ADNBWarning, stacklevel=3)
+
+
+def _name(f):
+    return getattr(f, "__name__", "the function")
+
+
+# ---- reverse mode ----------------------------------------------------------------------------
+
+
+def value_and_grad(f, argnums=0):
+    """Return a function computing ``(f(*args), ∇f)`` by one reverse pass.
+
+    Args:
+        f: a function returning a scalar (a float or 0-d/size-1 array).
+        argnums: which positional argument(s) to differentiate; a tuple gives a tuple of grads.
+            An argument may be a tuple/list/dict of arrays (the gradient has the same structure).
+    Raises:
+        NonScalarOutputError: f returns several values; use jacrev, jacfwd or vjp.
+    """
+    @functools.wraps(f)
+    def value_and_grad_f(*args, **kwargs):
+        single, nums = _argnums(argnums, len(args))
+        trace = Trace()
+        args = list(args)
+        structures = []
+        for a in nums:
+            leaves, unflatten = tree_flatten(args[a])
+            boxed = [trace.new_input(as_input(x, f"argument {a} of {_name(f)}")) for x in leaves]
+            structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
+            args[a] = unflatten(boxed)
+        out = f(*args, **kwargs)
+        if isinstance(out, (tuple, list, dict)):
+            raise NonScalarOutputError(
+                f"grad needs a function with a single scalar output, but {_name(f)} returned a "
+                f"{type(out).__name__}. Use adnb.jacrev/jacfwd for all derivatives, or adnb.vjp "
+                "with a cotangent for a weighted sum of outputs.")
+        if isinstance(out, TapeTracer) and out.trace is trace:
+            shape = shape_of(out.primal)
+            if shape and int(np.prod(shape)) != 1:
+                raise NonScalarOutputError(
+                    f"grad needs a scalar output, but {_name(f)} returned shape {shape}. Use "
+                    "adnb.jacrev(f) or adnb.jacfwd(f) for the Jacobian, or adnb.vjp(f, x) and "
+                    "call the result with a cotangent u to get uᵀJ in one pass.")
+            adj = backward(trace, {out.node.index: np.ones(shape) if shape else 1.0})
+            value = out.primal
+        else:
+            shape = shape_of(out)
+            if shape and int(np.prod(shape)) != 1:
+                raise NonScalarOutputError(f"grad needs a scalar output, got shape {shape}")
+            _independent_warning(_name(f))
+            adj = [None] * len(trace.nodes)
+            value = out
+        grads = []
+        for start, n, unflatten in structures:
+            g = []
+            for i in trace.inputs[start:start + n]:
+                gi = adj[i]
+                g.append(gi if gi is not None else _zeros_like(trace.nodes[i].ans))
+            grads.append(unflatten(g))
+        return value, (grads[0] if single else tuple(grads))
+    return value_and_grad_f
+
+
+def grad(f, argnums=0):
+    """Return a function computing the gradient ∇f by one reverse pass (see value_and_grad)."""
+    vg = value_and_grad(f, argnums)
+
+    @functools.wraps(f)
+    def grad_f(*args, **kwargs):
+        return vg(*args, **kwargs)[1]
+    return grad_f
+
+
+def vjp(f, *primals):
+    """Record f at ``primals``; return ``(f(*primals), vjp_fn)``.
+
+    ``vjp_fn(u)`` runs one reverse pass seeded with the output adjoint ȳ = u and returns uᵀJ as
+    a tuple with one entry per primal. It can be called many times (one pass each).
+    """
+    trace = Trace()
+    structures, boxed_args = [], []
+    for a, p in enumerate(primals):
+        leaves, unflatten = tree_flatten(p)
+        boxed = [trace.new_input(as_input(x, f"argument {a} of {_name(f)}")) for x in leaves]
+        structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
+        boxed_args.append(unflatten(boxed))
+    out = f(*boxed_args)
+    out_leaves, out_unflatten = tree_flatten(out)
+    nodes = [o.node.index if isinstance(o, TapeTracer) and o.trace is trace else -1
+             for o in out_leaves]
+    out_values = out_unflatten([o.primal if n >= 0 else o for o, n in zip(out_leaves, nodes)])
+
+    def vjp_fn(cotangent):
+        ct_leaves, _ = tree_flatten(cotangent)
+        if len(ct_leaves) != len(nodes):
+            raise ValueError(f"vjp_fn expects a cotangent shaped like the output "
+                             f"({len(nodes)} array(s)), got {len(ct_leaves)}")
+        seeds = {}
+        for n, u, o in zip(nodes, ct_leaves, out_leaves):
+            if shape_of(u) != shape_of(o):
+                raise ValueError(f"cotangent of shape {shape_of(u)} for an output of shape "
+                                 f"{shape_of(o)}")
+            if n >= 0:
+                u = as_input(u, "cotangent")
+                seeds[n] = u if n not in seeds else seeds[n] + u
+        adj = backward(trace, seeds) if seeds else [None] * len(trace.nodes)
+        res = []
+        for start, n, unflatten in structures:
+            res.append(unflatten([adj[i] if adj[i] is not None else _zeros_like(trace.nodes[i].ans)
+                                  for i in trace.inputs[start:start + n]]))
+        return tuple(res)
+    return out_values, vjp_fn
+
+
+def jacrev(f, argnums=0):
+    """Jacobian by reverse mode: one recording of f, then one reverse pass per output entry
+    (K passes for K outputs, §8.2.2). Shape: output shape + input shape."""
+    @functools.wraps(f)
+    def jacrev_f(*args):
+        single, nums = _argnums(argnums, len(args))
+        args = list(args)
+
+        def g(*xs):
+            a2 = list(args)
+            for a, x in zip(nums, xs):
+                a2[a] = x
+            return f(*a2)
+        out, fn = vjp(g, *[args[a] for a in nums])
+        outs, unflat = tree_flatten(out)
+        per_out = []
+        for oi, o in enumerate(outs):
+            oshape = shape_of(o)
+            k = int(np.prod(oshape)) if oshape else 1
+            rows = []
+            for j in range(k):          # one reverse pass per output entry, seeded ȳ = e_j
+                seeds = [_zeros_like(p) for p in outs]
+                if oshape:
+                    e = np.zeros(k)
+                    e[j] = 1.0
+                    seeds[oi] = e.reshape(oshape)
+                else:
+                    seeds[oi] = 1.0
+                rows.append(fn(unflat(seeds)))
+            jacs = []
+            for i, a in enumerate(nums):
+                ishape = shape_of(args[a])
+                col = [r[i] for r in rows]
+                if not oshape:
+                    jacs.append(col[0])
+                else:
+                    jacs.append(P.np_reshape(P.stack(col), tuple(oshape) + tuple(ishape)))
+            per_out.append(jacs[0] if single else tuple(jacs))
+        return unflat(per_out)
+    return jacrev_f
+
+
+jacobian = jacrev
+
+# ---- forward mode ------------------------------------------------------------------------------
+
+
+def jvp(f, primals, tangents):
+    """One forward pass seeded with ẋ = tangents: returns ``(f(*primals), J·tangents)``.
+
+    Dual numbers, online: no trace is stored. Outputs may be a tuple (both tangents come out
+    of the same pass, as in Figure 8.5)."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp(f, primals, tangents) takes tuples: jvp(f, (x,), (v,))")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    dual = DualTrace()
+    boxed = []
+    for a, (p, t) in enumerate(zip(primals, tangents)):
+        pl, unflatten = tree_flatten(p)
+        tl, _ = tree_flatten(t)
+        if len(pl) != len(tl):
+            raise ValueError(f"jvp: tangent {a} does not have the structure of primal {a}")
+        leaves = []
+        for x, v in zip(pl, tl):
+            x = as_input(x, f"primal {a}")
+            v = as_input(v, f"tangent {a}")
+            if shape_of(x) != shape_of(v):
+                raise ValueError(f"jvp: tangent of shape {shape_of(v)} for a primal of shape "
+                                 f"{shape_of(x)}")
+            leaves.append(dual.new_input(x, v))
+        boxed.append(unflatten(leaves))
+    if _cost.ACTIVE:
+        _cost.add_passes(forward=1)
+    out = f(*boxed)
+    leaves, unflatten = tree_flatten(out)
+    ps, ts = [], []
+    for o in leaves:
+        if isinstance(o, DualTracer) and o.trace is dual:
+            ps.append(o.primal)
+            ts.append(o.tangent)
+        else:
+            ps.append(o)
+            ts.append(_zeros_like(o))
+    return unflatten(ps), unflatten(ts)
+
+
+def jacfwd(f, argnums=0):
+    """Jacobian by forward mode: D passes for D inputs, carried as one vectorised sweep (the
+    tangent of each value gets a leading axis of D directions). Shape: output + input shape."""
+    @functools.wraps(f)
+    def jacfwd_f(*args):
+        single, nums = _argnums(argnums, len(args))
+        per_arg = []
+        out_unflat = None
+        for a in nums:
+            x = as_input(args[a], f"argument {a} of {_name(f)}")
+            ishape = shape_of(x)
+            d = int(np.prod(ishape)) if ishape else 1
+            dual = DualTrace(batch=d if ishape else None)
+            seed = np.eye(d).reshape((d,) + tuple(ishape)) if ishape else 1.0
+            a2 = list(args)
+            a2[a] = dual.new_input(x, seed)
+            if _cost.ACTIVE:
+                _cost.add_passes(forward=d, sweeps=1)
+            out = f(*a2)
+            leaves, out_unflat = tree_flatten(out)
+            jacs = []
+            for o in leaves:
+                oshape = shape_of(o.primal if isinstance(o, DualTracer) else o)
+                if not (isinstance(o, DualTracer) and o.trace is dual):
+                    jacs.append(np.zeros(tuple(oshape) + tuple(ishape)) if oshape or ishape else 0.0)
+                    continue
+                t = o.tangent
+                if not ishape:
+                    jacs.append(t)
+                    continue
+                # (D, *out) -> (*out, *in)
+                t = P.transpose(t, tuple(range(1, len(oshape) + 1)) + (0,)) if oshape else t
+                jacs.append(P.np_reshape(t, tuple(oshape) + tuple(ishape)))
+            per_arg.append(jacs)
+        res = []
+        for k in range(len(per_arg[0])):
+            res.append(per_arg[0][k] if single else tuple(p[k] for p in per_arg))
+        return out_unflat(res)
+    return jacfwd_f
+
+
+def hessian(f, argnums=0):
+    """Hessian as jacfwd(jacrev(f)): forward mode over reverse mode."""
+    return jacfwd(jacrev(f, argnums), argnums)
+
+
+def hvp(f, x, v, method="forward-over-reverse"):
+    """Hessian-vector product H v in O(cost of f), without forming H (§8.2.2, Pearlmutter 1994).
+
+    Args:
+        method: "forward-over-reverse" — a forward pass (ẋ = v) through the gradient code; or
+            "reverse-over-forward" — the book's description: seed ẋ = v, run forward mode to get
+            vᵀ∇f, then reverse mode on that. Both give the same H v.
+    """
+    if method in ("forward-over-reverse", "fwd-rev", "forward"):
+        return jvp(grad(f), (x,), (v,))[1]
+    if method in ("reverse-over-forward", "rev-fwd", "reverse"):
+        return grad(lambda y: jvp(f, (y,), (v,))[1])(x)
+    raise ValueError(f"hvp method must be 'forward-over-reverse' or 'reverse-over-forward', "
+                     f"not {method!r}")
+
+# ---- the evaluation trace ----------------------------------------------------------------------
+
+
+def trace(f, *args, **kwargs):
+    """Run f once and record its evaluation trace (Wengert list) with every value.
+
+    Each numeric argument becomes an input v1, v2, … (named after f's parameters); every
+    elementary operation becomes a node v_{D+1}, … with its parents, value, source line and the
+    name the code gave it. Outputs: whatever f returns (a value or a tuple of values).
+
+    Example:
+        >>> t = adnb.trace(lambda x1, x2: x1 * x2 + np.exp(x1 * x2) - np.sin(x2), 1.0, 2.0)
+        >>> t.forward(), t.reverse()          # tangents and adjoints of every node
+    """
+    tr = Trace(explore=True)
+    tr.function_name = _name(f)
+    try:
+        names = list(inspect.signature(f).bind(*args, **kwargs).arguments)
+    except (TypeError, ValueError):
+        names = [f"x{i + 1}" for i in range(len(args))] + list(kwargs)
+    values = list(args) + list(kwargs.values())
+    boxed = []
+    for name, val in zip(names, values):
+        leaves, unflatten = tree_flatten(val)
+        if len(leaves) == 1 and unflatten([0]) == 0:
+            boxed.append(tr.new_input(as_input(val, f"argument '{name}'"), name))
+        else:
+            boxed.append(unflatten([tr.new_input(as_input(x, f"argument '{name}'"), f"{name}[{i}]")
+                                    for i, x in enumerate(leaves)]))
+    bargs = boxed[:len(args)]
+    bkw = dict(zip(list(kwargs), boxed[len(args):]))
+    out = f(*bargs, **bkw)
+    outs, _ = tree_flatten(out)
+    return tr.finish(outs)
+
+
+def value(x):
+    """The plain number or array under a traced value (for printing; cuts the derivative)."""
+    return unwrap(x)

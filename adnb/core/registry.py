@@ -1,0 +1,115 @@
+"""Primitives: the elementary operations adnb knows how to differentiate.
+
+A ``Primitive`` bundles everything about one operation (``define_primitive``): how to compute it
+(``impl``, plus a fast ``scalar_impl`` for Python floats), its local partial derivatives or its
+tangent (JVP) and adjoint (VJP) rules, what the reverse sweep must keep, how to print it, and which
+numpy callables it stands for. ``core/primitives.py`` holds one block per primitive.
+
+Calling a primitive is the one entry point of every transformation (the "bind" of Autodidax): it
+looks for the innermost transformation among its arguments (the tracer with the highest ``level``)
+and hands the call to that transformation's ``process``; with no tracer it just computes.
+"""
+from __future__ import annotations
+
+from .tracer import Tracer
+from . import cost as _cost
+
+#: numpy ufunc -> Primitive, and numpy array function -> python implementation (numpy signature).
+UFUNCS: dict = {}
+ARRAY_FUNCTIONS: dict = {}
+#: every primitive by name, in definition order
+PRIMITIVES: dict = {}
+#: numpy names that dispatch to adnb (for the "supported" list in error messages)
+SUPPORTED_NUMPY: list = []
+
+
+class Primitive:
+    """One elementary operation and everything adnb needs to know about it.
+
+    Attributes:
+        name: short name used in traces (``"sin"``, ``"mul"``).
+        impl: computes the primal value on plain numbers/arrays.
+        scalar_impl: optional faster version for Python floats (``math.sin``).
+        partials: for elementwise operations, one function per argument ``(ans, *args) -> ∂ans/∂arg``;
+            tangent and adjoint rules are derived from them (v̇ = Σ ∂v/∂v_j v̇_j, v̄_j += v̄ ∂v/∂v_j).
+        jvp: explicit tangent rules, one per argument ``(t, ans, *args, **params) -> contribution``.
+        vjp: explicit adjoint rules, one per argument ``(g, ans, *args, **params) -> contribution``.
+        keep: what the lean reverse sweep stores: ``"ans"``, ``"args"``, ``"both"`` or ``""``;
+            arguments not kept are replaced by a ``ShapeStub`` (their shape only).
+        elementwise: broadcasting elementwise op: the sweeps broadcast tangents and sum adjoints
+            back over broadcast dimensions (``unbroadcast``).
+        variadic: takes any number of array arguments (concatenate, einsum); rules get ``argnum=``.
+        differentiable: False for piecewise-constant operations (sign, floor, comparisons).
+        symbol / formula: how displays write it: ``formula.format(*parent_names, **params)``.
+    """
+
+    __slots__ = ("name", "impl", "scalar_impl", "partials", "jvp", "vjp", "keep", "keep_args",
+                 "keep_ans", "elementwise", "variadic", "differentiable", "formula", "latex",
+                 "flops", "jvp_batched", "doc")
+
+    def __init__(self, name, impl, *, scalar_impl=None, partials=None, jvp=None, vjp=None,
+                 keep="", elementwise=False, variadic=False, differentiable=True,
+                 formula=None, latex=None, flops=None, jvp_batched=None, doc=""):
+        self.name = name
+        self.impl = impl
+        self.scalar_impl = scalar_impl
+        self.partials = partials
+        self.jvp = jvp
+        self.vjp = vjp
+        self.keep = keep
+        self.keep_args = keep in ("args", "both")
+        self.keep_ans = keep in ("ans", "both")
+        self.elementwise = elementwise
+        self.variadic = variadic
+        self.differentiable = differentiable
+        self.formula = formula or (name + "({0})")
+        self.latex = latex
+        self.flops = flops
+        self.jvp_batched = jvp_batched
+        self.doc = doc
+
+    def __call__(self, *args, **params):
+        # "bind": find the innermost transformation among the arguments and let it process the call
+        top = None
+        for a in args:
+            if isinstance(a, Tracer) and (top is None or a.trace.level > top.trace.level):
+                top = a
+        if top is None:
+            if self.scalar_impl is not None and type(args[0]) is float and len(args) == 1:
+                ans = self.scalar_impl(args[0])
+            else:
+                ans = self.impl(*args, **params)
+            if _cost.ACTIVE:
+                _cost.record(self, args, ans, params)
+            return ans
+        return top.trace.process(self, args, params)
+
+    def __repr__(self):
+        return f"<adnb primitive {self.name}>"
+
+
+def define_primitive(name, impl, *, numpy=(), **kwargs):
+    """Create and register a primitive; ``numpy=`` lists the numpy ufuncs it intercepts."""
+    prim = Primitive(name, impl, **kwargs)
+    PRIMITIVES[name] = prim
+    for f in numpy:
+        UFUNCS[f] = prim
+        SUPPORTED_NUMPY.append("np." + f.__name__)
+    return prim
+
+
+def implements(*numpy_functions):
+    """Register a python function as adnb's implementation of numpy array functions."""
+    def register(fn):
+        for f in numpy_functions:
+            ARRAY_FUNCTIONS[f] = fn
+            mod = getattr(f, "__module__", "numpy") or "numpy"
+            prefix = "np.linalg." if "linalg" in mod else "np."
+            SUPPORTED_NUMPY.append(prefix + f.__name__)
+        return fn
+    return register
+
+
+def supported_list():
+    """Sorted names of the numpy callables adnb differentiates."""
+    return sorted(set(SUPPORTED_NUMPY))

@@ -1,0 +1,225 @@
+"""Reverse mode: the adjoint sweep over a recorded trace (Bishop & Bishop eq. 8.69).
+
+    v̄_i = Σ_{j ∈ ch(i)} v̄_j ∂v_j/∂v_i
+
+The sweep walks the nodes backwards. Each node hands its adjoint v̄_j to its parents, one
+contribution per edge, and a parent *adds* contributions from all its children (fan-out: in
+eq. 8.74 v̄3 = v̄5 v5 + v̄6 collects two). Overwriting instead of adding is the classic bug.
+
+The loop is iterative, so a 100,000-operation trace or a 400-deep user recursion is fine.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..errors import MissingRuleError, NonDifferentiablePointWarning
+from . import cost as _cost
+from .tracer import Tracer, shape_of
+
+
+def unbroadcast(g, shape):
+    """Sum g over the dimensions that broadcasting added to reach it from ``shape``."""
+    from . import primitives as P
+    gs = shape_of(g)
+    if gs == shape:
+        return g
+    extra = len(gs) - len(shape)
+    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape)
+                                       if n == 1 and gs[i + extra] != 1)
+    if axes:
+        g = P.sum_(g, axis=axes, keepdims=False) if not extra else P.sum_(g, axis=axes)
+    if shape_of(g) != shape:
+        g = P.reshape(g, shape)
+    return g
+
+
+def nonfinite(c):
+    """True if c has an inf or nan (tracers are not inspected)."""
+    t = type(c)
+    if t is _cost.CountTracer:
+        return nonfinite(c.primal)
+    if t is float:
+        return c - c != 0
+    if t is np.ndarray:
+        return not np.isfinite(c).all()
+    if isinstance(c, (np.floating, np.ndarray)):
+        return not np.isfinite(c).all()
+    return False
+
+
+def fix_nonfinite(c, seed, node, prim, mode):
+    """Zero seed times an infinite partial counts as zero (the unselected branch of a
+    ``where`` must not poison the result); any inf/nan left is reported with its origin."""
+    from . import primitives as P
+    seed = _cost.unwrap_count(seed)
+    if isinstance(seed, Tracer) or isinstance(_cost.unwrap_count(c), Tracer):
+        return c
+    zero = np.equal(seed, 0)
+    if np.any(zero):
+        c = P.where(zero, 0.0, c) if np.ndim(c) or np.ndim(zero) else 0.0
+    if nonfinite(c):
+        loc = ""
+        if node is not None and getattr(node, "loc", None):
+            loc = f" (line {node.loc[1]})"
+        name = f" '{node.name}'" if node is not None and node.name else ""
+        label = node.label if node is not None else "?"
+        warnings.warn(
+            f"the derivative of {prim.name} at {label}{name}{loc} is infinite or undefined "
+            f"({mode} mode): the result contains inf/nan. sqrt, log, 1/x and x**p with p < 1 "
+            f"have no derivative at 0.", NonDifferentiablePointWarning, stacklevel=4)
+    return c
+
+
+def adjoint_contribution(node, k, g, ans, args):
+    """The contribution v̄_j ∂v_j/∂v_k of node j = ``node`` to its k-th argument."""
+    prim = node.prim
+    if prim.vjp is None and prim.partials is not None:
+        c = g * prim.partials[k](ans, *args)
+    else:
+        if prim.vjp is None:
+            raise MissingRuleError(f"reverse-mode (adjoint) rule for '{prim.name}' is not "
+                                   "defined; see adnb/core/primitives.py")
+        if prim.variadic:
+            c = prim.vjp[0](g, ans, *args, argnum=k, **node.params)
+        else:
+            rule = prim.vjp[k]
+            if rule is None:
+                return None
+            c = rule(g, ans, *args, **node.params)
+    if nonfinite(c):
+        c = fix_nonfinite(c, g, node, prim, "reverse")
+    if prim.elementwise:
+        target = node.args[k].shape if hasattr(node.args[k], "shape") else ()
+        if type(c) is not float and shape_of(c) != target:
+            c = unbroadcast(c, target)
+    return c
+
+
+def backward(trace, seeds, keep_all=False):
+    """Run one adjoint sweep.
+
+    Args:
+        trace: the recorded ``Trace``.
+        seeds: ``{node index: v̄ seed}`` (an output's adjoint, 1.0 for a scalar f).
+        keep_all: keep every node's adjoint (for displays); otherwise an adjoint is dropped as
+            soon as it has been passed on, and only inputs' adjoints survive.
+
+    Returns:
+        list of adjoints by node index (None where no path leads to a seeded output).
+    """
+    nodes = trace.nodes
+    adj = [None] * len(nodes)
+    for i, s in seeds.items():
+        adj[i] = s if adj[i] is None else adj[i] + s
+    counting = bool(_cost.ACTIVE)
+    if counting:   # count every operation the rules perform: run them on counting tracers
+        _cost.add_passes(reverse=1)
+        _cost.note_tape(trace.kept_bytes(), len(nodes))
+        _cost.PHASE.append("adjoint")
+        counter = _cost.CountTrace()
+        adj = [counter.wrap(a) for a in adj]
+    try:
+        for i in range(max(seeds), -1, -1):
+            g = adj[i]
+            if g is None:
+                continue
+            node = nodes[i]
+            if node.prim is None:
+                continue
+            if not keep_all:
+                adj[i] = None
+            for k, p in enumerate(node.parents):
+                if p < 0:
+                    continue
+                if counting:
+                    c = adjoint_contribution(node, k, g, counter.wrap(node.ans),
+                                             [counter.wrap(a) for a in node.args])
+                else:
+                    c = adjoint_contribution(node, k, g, node.ans, node.args)
+                if c is None:
+                    continue
+                a = adj[p]
+                if a is None:
+                    adj[p] = c
+                else:
+                    adj[p] = a + c       # accumulate over children: eq. (8.69)
+    finally:
+        if counting:
+            _cost.PHASE.pop()
+            adj = [_cost.unwrap_count(a) for a in adj]
+    return adj
+
+
+class ReverseResult:
+    """Adjoints v̄_i of every node of an explored trace, one column per output seed.
+
+    Attributes:
+        trace: the ``Trace``.
+        seeds: the output seeds (dicts ``{output node: v̄}``), one per sweep.
+        adjoints: ``adjoints[s][i]`` is v̄_i for seed s (None where v_i does not reach the output).
+        labels: a short label per seed ("f1", "ȳ=u", ...).
+    """
+
+    def __init__(self, trace, seeds, adjoints, labels):
+        self.trace, self.seeds, self.adjoints, self.labels = trace, seeds, adjoints, labels
+
+    @property
+    def mode(self):
+        return "reverse"
+
+    def gradient(self, s=0):
+        """Adjoints of the inputs for seed s: the gradient (row s of the Jacobian)."""
+        return [self.adjoints[s][i] for i in self.trace.inputs]
+
+    @property
+    def passes(self):
+        return len(self.seeds)
+
+    def _repr_html_(self):
+        from ..display.html import trace_table
+        return trace_table(self.trace, reverse=self)
+
+    def __repr__(self):
+        return f"<adnb ReverseResult: {self.passes} reverse pass(es) over {len(self.trace)} nodes>"
+
+
+def reverse_sweep(trace, seeds=None):
+    """Adjoint sweeps over an explored trace, keeping every v̄_i (for tables and graphs).
+
+    Args:
+        seeds: None (one sweep per output, v̄ = 1 / ones), a list of cotangents (one per output,
+            for a single sweep: the VJP uᵀJ), or a list of such lists (several sweeps).
+    """
+    outs = trace.outputs
+    if seeds is None:   # one sweep per output that depends on the inputs, v̄_out = 1
+        seeds, labels = [], []
+        for k, o in enumerate(outs):
+            if o < 0:
+                continue
+            one = np.ones(trace.nodes[o].shape) if trace.nodes[o].shape else 1.0
+            seeds.append([one if j == k else None for j in range(len(outs))])
+            default = f"f{k + 1}" if len(outs) > 1 else "f"
+            labels.append(trace.output_names[k] or default)
+    else:
+        if not isinstance(seeds[0], (list, tuple)):
+            seeds = [seeds]
+        labels = [f"ȳ={_short(s)}" for s in seeds]
+    adjs, seed_dicts = [], []
+    for s in seeds:
+        d = {}
+        for o, u in zip(outs, s):
+            if u is not None and o >= 0:
+                u = float(u) if np.ndim(u) == 0 else np.asarray(u, dtype=float)
+                d[o] = u if o not in d else d[o] + u
+        seed_dicts.append(d)
+        adjs.append(backward(trace, d, keep_all=True) if d else [None] * len(trace.nodes))
+    return ReverseResult(trace, seed_dicts, adjs, labels)
+
+
+def _short(s):
+    try:
+        return "(" + ", ".join(f"{float(np.asarray(u)):g}" if np.ndim(u) == 0 else "…" for u in s) + ")"
+    except (TypeError, ValueError):
+        return "…"

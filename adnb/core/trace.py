@@ -1,0 +1,294 @@
+"""The evaluation trace (Wengert list) and the recording transformation that builds it.
+
+``Trace`` records one ``Node`` per elementary operation, numbered as in Bishop & Bishop §8.2:
+inputs v1..vD first, then one variable per operation in execution order. Each node knows its
+primitive, its parents pa(i) (``parents``; -1 marks a constant, which is kept as a literal), its
+value, and the arguments its adjoint rule needs. ``children(i)`` gives ch(i).
+
+Two recording modes share this class:
+
+* lean (``grad``, ``vjp``, ``jacrev``): a node keeps only what its primitive's adjoint rule needs
+  (``Primitive.keep``), so reverse mode stores about one activation per layer;
+* explore (``adnb.trace``): every value, the source line that created it, the name the user's code
+  gave it, and the branches taken, for the displays.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from .tracer import LEVELS, Tracer, ShapeStub, SCALAR_STUB, shape_of, unwrap
+_ADNB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_NUMPY_DIR = os.path.dirname(np.__file__)
+
+
+class Node:
+    """One row of the Wengert list: v_index = prim(args).
+
+    Attributes:
+        index: 0-based position; the book's v_i is ``index + 1``.
+        prim: the Primitive, or None for an input.
+        parents: per argument, the index of the parent node, or -1 for a constant.
+        args: argument values the adjoint rule needs (``ShapeStub`` for those it does not).
+        ans: the value, if kept (always in explore mode).
+        params: keyword parameters of the primitive (axis, shape, index...).
+        shape: shape of the value.
+        loc: (filename, line, function) of the user code that created it (explore mode).
+        name: the user's variable name for it, if any (explore mode).
+    """
+    __slots__ = ("index", "prim", "parents", "args", "ans", "params", "shape", "loc", "name")
+
+    def __init__(self, index, prim, parents, args, ans, params, shape, loc=None, name=None):
+        self.index = index
+        self.prim = prim
+        self.parents = parents
+        self.args = args
+        self.ans = ans
+        self.params = params
+        self.shape = shape
+        self.loc = loc
+        self.name = name
+
+    @property
+    def label(self):
+        """The book's name for this variable: v1, v2, ..."""
+        return f"v{self.index + 1}"
+
+    @property
+    def is_input(self):
+        return self.prim is None
+
+    def formula(self, names=None):
+        """This operation written with its parents' labels, e.g. ``v1 v2`` or ``sin(v2)``."""
+        return format_formula(self, names)
+
+    def __repr__(self):
+        return f"{self.label} = {self.formula()}"
+
+
+class TapeTracer(Tracer):
+    """A value recorded on a ``Trace``: its primal and the node that produced it."""
+    __slots__ = ("node",)
+
+    def __init__(self, primal, trace, node):
+        self.primal = primal
+        self.trace = trace
+        self.node = node
+
+
+class BranchEvent:
+    """A comparison or truth test on traced values: records the control-flow path taken."""
+    __slots__ = ("position", "kind", "value", "loc")
+
+    def __init__(self, position, kind, value, loc):
+        self.position, self.kind, self.value, self.loc = position, kind, value, loc
+
+    def __repr__(self):
+        return f"BranchEvent(after v{self.position}, {self.kind} -> {self.value}, line {self.loc[1] if self.loc else '?'})"
+
+
+def _user_frame(depth=2):
+    """The innermost frame outside adnb and numpy: where the user's code made the call."""
+    f = sys._getframe(depth)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not (fn.startswith(_ADNB_DIR) or fn.startswith(_NUMPY_DIR)):
+            return f
+        f = f.f_back
+    return None
+
+
+class Trace:
+    """A recorded evaluation trace (Wengert list) and the transformation that records it.
+
+    Attributes:
+        nodes: the ``Node`` rows, inputs first.
+        inputs: indices of the input nodes.
+        outputs: indices of the output nodes (set when recording ends), -1 for an output that
+            does not depend on the inputs.
+        explore: whether every value, source line and name was recorded.
+        events: control-flow events (explore mode).
+    """
+
+    def __init__(self, explore=False):
+        self.level = next(LEVELS)
+        self.nodes = []
+        self.inputs = []
+        self.outputs = []
+        self.output_values = []
+        self.output_names = []
+        self.explore = explore
+        self.events = []
+        self.function_name = None
+
+    # ---- recording ------------------------------------------------------------------------
+    def new_input(self, value, name=None):
+        node = Node(len(self.nodes), None, (), (), value, None, shape_of(value), None, name)
+        self.nodes.append(node)
+        self.inputs.append(node.index)
+        return TapeTracer(value, self, node)
+
+    def process(self, prim, args, params):
+        vals = []
+        parents = []
+        for a in args:
+            if isinstance(a, TapeTracer) and a.trace is self:
+                vals.append(a.primal)
+                parents.append(a.node.index)
+            else:
+                vals.append(a)
+                parents.append(-1)
+        ans = prim(*vals, **params)
+        if not prim.differentiable:
+            return ans
+        if self.explore:
+            return self._record_explore(prim, vals, parents, ans, params)
+        if not prim.keep_args:
+            # keep only shapes of traced arguments: the rule does not read their values
+            vals = [v if p < 0 else (SCALAR_STUB if type(v) is float else ShapeStub(shape_of(v)))
+                    for v, p in zip(vals, parents)]
+        node = Node(len(self.nodes), prim, tuple(parents), vals,
+                    ans if prim.keep_ans else None, params, shape_of(ans))
+        self.nodes.append(node)
+        return TapeTracer(ans, self, node)
+
+    def _record_explore(self, prim, vals, parents, ans, params):
+        frame = _user_frame(3)
+        loc = None
+        if frame is not None:
+            loc = (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+            self._name_locals(frame)
+        node = Node(len(self.nodes), prim, tuple(parents), vals, ans, params, shape_of(ans), loc)
+        self.nodes.append(node)
+        return TapeTracer(ans, self, node)
+
+    def _name_locals(self, frame):
+        """Give unnamed nodes the names the user's code bound them to (``a1 = w1 * x + b1``)."""
+        for k, v in frame.f_locals.items():
+            if isinstance(v, TapeTracer) and v.trace is self and v.node.name is None \
+                    and not k.startswith("_"):
+                v.node.name = k
+
+    def compare(self, ufunc, *args):
+        result = ufunc(*[unwrap(a) for a in args])
+        if self.explore:
+            self._event("compare:" + ufunc.__name__, result)
+        return result
+
+    def branch(self, value, tracer):
+        if self.explore:
+            self._event("bool", value)
+        return value
+
+    def _event(self, kind, value):
+        frame = _user_frame(3)
+        loc = (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name) if frame else None
+        if frame is not None:
+            self._name_locals(frame)
+        v = value if isinstance(value, (bool, np.bool_)) else np.asarray(value)
+        self.events.append(BranchEvent(len(self.nodes), kind, v, loc))
+
+    def finish(self, outputs, names=None):
+        """Mark the output values (tracers of this trace, or constants) after recording."""
+        self.outputs, self.output_values = [], []
+        for out in outputs:
+            if isinstance(out, TapeTracer) and out.trace is self:
+                self.outputs.append(out.node.index)
+                self.output_values.append(out.primal)
+            else:
+                self.outputs.append(-1)
+                self.output_values.append(unwrap(out))
+        self.output_names = list(names) if names else [None] * len(outputs)
+        return self
+
+    # ---- the graph --------------------------------------------------------------------------
+    def parents(self, i):
+        """pa(i): indices of the nodes with an edge into node i (each once)."""
+        return sorted({p for p in self.nodes[i].parents if p >= 0})
+
+    def children(self, i):
+        """ch(i): indices of the nodes node i feeds into (each once)."""
+        return [n.index for n in self.nodes if i in n.parents]
+
+    def values(self):
+        """Primal value of every node (explore mode)."""
+        return [n.ans for n in self.nodes]
+
+    def kept_bytes(self):
+        """Bytes of arrays the reverse sweep keeps alive (each array counted once)."""
+        seen = set()
+        total = 0
+        for n in self.nodes:
+            if n.prim is None:
+                continue
+            for v in list(n.args) + [n.ans]:
+                if isinstance(v, np.ndarray) and id(v) not in seen:
+                    seen.add(id(v))
+                    total += v.nbytes
+        return total
+
+    @property
+    def n_ops(self):
+        return len(self.nodes) - len(self.inputs)
+
+    def __len__(self):
+        return len(self.nodes)
+
+    def __str__(self):
+        lines = []
+        for n in self.nodes:
+            name = f"  # {n.name}" if n.name else ""
+            if n.prim is None:
+                lines.append(f"{n.label} = input{name}")
+            else:
+                lines.append(f"{n.label} = {n.formula()}{name}")
+        outs = ", ".join(f"v{o + 1}" if o >= 0 else "const" for o in self.outputs)
+        if outs:
+            lines.append(f"outputs: {outs}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return f"<adnb Trace: {len(self.inputs)} inputs, {self.n_ops} operations, {len(self.outputs)} outputs>"
+
+    # ---- sweeps (see forward.py, reverse.py) ---------------------------------------------------
+    def forward(self, seeds=None):
+        """Tangent sweep: v̇_i for every node, one sweep per seed (default: each input in turn)."""
+        from .forward import forward_sweep
+        return forward_sweep(self, seeds)
+
+    def reverse(self, seeds=None):
+        """Adjoint sweep: v̄_i for every node, one sweep per output seed (default: each output)."""
+        from .reverse import reverse_sweep
+        return reverse_sweep(self, seeds)
+
+    def _repr_html_(self):
+        from ..display.html import trace_table
+        return trace_table(self)
+
+
+def format_const(c):
+    if isinstance(c, (float, int, np.floating, np.integer)):
+        return repr(float(c)) if isinstance(c, (float, np.floating)) else str(c)
+    if isinstance(c, np.ndarray):
+        return f"array{c.shape}" if c.size > 4 else np.array2string(c, precision=4, separator=", ")
+    return repr(c)
+
+
+def format_formula(node, names=None):
+    """Write a node as a formula of its parents: ``v1 v2``, ``sin(v2)``, ``sum(v3, axis=0)``."""
+    if node.prim is None:
+        return "input"
+    ops = []
+    for p, a in zip(node.parents, node.args):
+        if p >= 0:
+            ops.append(names[p] if names else f"v{p + 1}")
+        else:
+            ops.append(format_const(a))
+    params = node.params or {}
+    try:
+        return node.prim.formula.format(*ops, args=", ".join(ops), **params)
+    except (IndexError, KeyError):
+        extra = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        return f"{node.prim.name}({', '.join(ops)}{', ' + extra if extra else ''})"

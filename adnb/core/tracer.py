@@ -1,0 +1,260 @@
+"""Tracer: the stand-in value a user's numpy code runs on while adnb watches.
+
+A tracer holds a *primal* value and belongs to one transformation (``trace``): a recording
+``Trace`` (reverse mode, and the evaluation trace shown in displays) or a ``DualTrace`` (online
+forward mode). Every operator, ufunc (``__array_ufunc__``), numpy function (``__array_function__``)
+and ndarray method on a tracer is routed to a registered primitive; anything else raises an adnb
+error that names what is supported, instead of silently cutting the derivative.
+
+Comparisons and ``bool()`` use the primal value, so Python control flow runs as usual and the trace
+records the path taken (concrete tracing, as in HIPS autograd).
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..errors import CutDerivativeError, InPlaceError, UnsupportedOperationError
+
+
+LEVELS = itertools.count(1)   # transformation levels: nested transformations get higher numbers
+
+
+class ShapeStub:
+    """What the lean reverse sweep keeps of an argument whose value its rule does not need."""
+    __slots__ = ("shape", "ndim", "size", "dtype")
+
+    def __init__(self, shape, dtype=np.float64):
+        self.shape = shape
+        self.ndim = len(shape)
+        self.size = int(np.prod(shape)) if shape else 1
+        self.dtype = dtype
+
+    def __repr__(self):
+        return f"ShapeStub{self.shape}"
+
+
+SCALAR_STUB = ShapeStub(())
+
+
+def shape_of(x):
+    """Shape of a number, array or tracer, without touching numpy's dispatch."""
+    s = getattr(x, "shape", None)
+    return () if s is None else s
+
+
+class Tracer:
+    """A traced value. Subclasses add what their transformation tracks (node, tangent)."""
+    __slots__ = ("primal", "trace")
+    __array_priority__ = 1000
+    __hash__ = object.__hash__
+
+    # ---- attributes that read the primal -------------------------------------------------
+    @property
+    def shape(self):
+        return shape_of(self.primal)
+
+    @property
+    def ndim(self):
+        return len(shape_of(self.primal))
+
+    @property
+    def size(self):
+        return int(np.prod(shape_of(self.primal)))
+
+    @property
+    def dtype(self):
+        return getattr(self.primal, "dtype", np.dtype(np.float64))
+
+    def __len__(self):
+        s = shape_of(self.primal)
+        if not s:
+            raise TypeError("len() of a scalar traced value")
+        return s[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # ---- arithmetic ----------------------------------------------------------------------
+    def __add__(self, other): return P.add(self, other)
+    def __radd__(self, other): return P.add(other, self)
+    def __sub__(self, other): return P.sub(self, other)
+    def __rsub__(self, other): return P.sub(other, self)
+    def __mul__(self, other): return P.mul(self, other)
+    def __rmul__(self, other): return P.mul(other, self)
+    def __truediv__(self, other): return P.div(self, other)
+    def __rtruediv__(self, other): return P.div(other, self)
+    def __pow__(self, other): return P.pow(self, other)
+    def __rpow__(self, other): return P.pow(other, self)
+    def __matmul__(self, other): return P.matmul(self, other)
+    def __rmatmul__(self, other): return P.matmul(other, self)
+    def __neg__(self): return P.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return P.abs_(self)
+
+    # ---- comparisons use the primal: control flow follows the concrete path --------------
+    def __lt__(self, other): return self.trace.compare(np.less, self, other)
+    def __le__(self, other): return self.trace.compare(np.less_equal, self, other)
+    def __gt__(self, other): return self.trace.compare(np.greater, self, other)
+    def __ge__(self, other): return self.trace.compare(np.greater_equal, self, other)
+    def __eq__(self, other): return self.trace.compare(np.equal, self, other)
+    def __ne__(self, other): return self.trace.compare(np.not_equal, self, other)
+
+    def __bool__(self):
+        return self.trace.branch(bool(self.primal), self)
+
+    # ---- conversions that would cut the derivative -----------------------------------------
+    def __float__(self):
+        raise CutDerivativeError(
+            "float() was called on a traced value, which would drop its derivative. This happens "
+            "with math.sin/math.exp/... (use np.sin, np.exp: they are differentiated) or with "
+            "float(x) in your code (leave x as it is; adnb.value(x) gives the plain number if you "
+            "only need it for printing).")
+
+    __complex__ = __float__
+
+    def __int__(self):
+        return int(unwrap(self))   # piecewise constant: its derivative is zero anyway
+
+    def __index__(self):
+        raise TypeError("a traced value cannot be used as an index; index with an int "
+                        "(int(x) if it holds a whole number)")
+
+    def __array__(self, dtype=None, copy=None):
+        raise CutDerivativeError(
+            "a traced value was turned into a plain numpy array (np.array/np.asarray, or writing "
+            "it into a numpy buffer such as out[i] = x), which would drop its derivative. Build "
+            "arrays with np.stack([...]) or np.concatenate([...]) instead, and avoid writing "
+            "traced values into preallocated arrays.")
+
+    def item(self):
+        raise CutDerivativeError("x.item() would drop the derivative; use x[()] or x.reshape(()) "
+                                 "to keep a scalar traced value, or adnb.value(x) to print it.")
+
+    def tolist(self):
+        raise CutDerivativeError("x.tolist() would drop the derivative; use list(x) to iterate.")
+
+    # ---- indexing -------------------------------------------------------------------------
+    def __getitem__(self, idx): return P.getitem(self, idx)
+
+    def __setitem__(self, idx, value):
+        raise InPlaceError(
+            "in-place writes into a traced array (x[i] = ...) are not supported: the old value "
+            "would be lost for the reverse sweep. Build a new array instead, e.g. "
+            "np.where(mask, new, x), np.concatenate([...]) or np.stack([...]).")
+
+    def __iadd__(self, other): return P.add(self, other)
+    def __isub__(self, other): return P.sub(self, other)
+    def __imul__(self, other): return P.mul(self, other)
+    def __itruediv__(self, other): return P.div(self, other)
+
+    # ---- ndarray methods ------------------------------------------------------------------
+    @property
+    def T(self): return P.transpose(self)
+
+    @property
+    def mT(self): return P.matrix_transpose(self)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return P.transpose(self, tuple(axes) if axes else None)
+
+    def reshape(self, *shape, order="C"):
+        if order != "C":
+            raise UnsupportedOperationError("reshape(order=...) other than 'C' is not supported")
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return P.np_reshape(self, tuple(shape))
+
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        return P.np_sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        return P.np_mean(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+        return P.np_var(self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+        return P.np_std(self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
+
+    def max(self, axis=None, out=None, keepdims=False, **kw):
+        return P.np_max(self, axis=axis, out=out, keepdims=keepdims, **kw)
+
+    def min(self, axis=None, out=None, keepdims=False, **kw):
+        return P.np_min(self, axis=axis, out=out, keepdims=keepdims, **kw)
+
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        return P.np_prod(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+
+    def cumsum(self, axis=None, dtype=None, out=None):
+        return P.np_cumsum(self, axis=axis, dtype=dtype, out=out)
+
+    def dot(self, other): return P.np_dot(self, other)
+    def clip(self, min=None, max=None, out=None): return P.np_clip(self, min, max, out=out)
+    def squeeze(self, axis=None): return P.np_squeeze(self, axis)
+    def ravel(self, order="C"): return P.np_reshape(self, (-1,))
+    flatten = ravel
+    def copy(self): return self
+    def trace_(self): return P.np_trace(self)
+
+    def astype(self, dtype, **kw):
+        if np.issubdtype(np.dtype(dtype), np.floating):
+            return self
+        raise CutDerivativeError(f"astype({dtype}) would drop the derivative of a traced value")
+
+    def diagonal(self): return P.np_diag(self)
+
+    # ---- numpy dispatch -------------------------------------------------------------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__":
+            raise UnsupportedOperationError(
+                f"np.{ufunc.__name__}.{method} is not supported on traced values; adnb "
+                f"differentiates plain calls such as np.{ufunc.__name__}(x, y). "
+                f"Supported: adnb.supported_numpy().")
+        if kwargs.get("out") is not None:
+            raise InPlaceError(f"np.{ufunc.__name__}(..., out=...) writes in place, which is not "
+                               "supported on traced values; assign the result instead.")
+        prim = P.UFUNCS.get(ufunc)
+        if prim is None:
+            cmp = P.COMPARISONS.get(ufunc)
+            if cmp is not None:
+                return self.trace.compare(ufunc, *inputs)
+            if ufunc in P.PIECEWISE_CONSTANT:
+                return ufunc(*[unwrap(x) for x in inputs], **kwargs)
+            raise UnsupportedOperationError(
+                f"np.{ufunc.__name__} has no derivative rules in adnb. Supported numpy functions: "
+                f"{', '.join(P.supported_list())}.")
+        if kwargs:
+            kwargs.pop("out", None)
+            bad = {k: v for k, v in kwargs.items() if not (k == "dtype" and v in (None, float, np.float64))}
+            if bad:
+                raise UnsupportedOperationError(
+                    f"np.{ufunc.__name__}: keyword arguments {sorted(bad)} are not supported on "
+                    "traced values.")
+        return prim(*inputs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        impl = P.ARRAY_FUNCTIONS.get(func)
+        if impl is None:
+            mod = getattr(func, "__module__", "") or ""
+            name = ("np.linalg." if "linalg" in mod else "np.") + func.__name__
+            raise UnsupportedOperationError(
+                f"{name} is not supported by adnb (no derivative rules). Supported numpy "
+                f"functions: {', '.join(P.supported_list())}.")
+        return impl(*args, **kwargs)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.primal!r})"
+
+
+def unwrap(x):
+    """The plain value under any number of tracers."""
+    while isinstance(x, Tracer):
+        x = x.primal
+    return x
+
+
+from . import primitives as P  # noqa: E402  (late import: primitives need Tracer)
