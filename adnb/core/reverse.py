@@ -88,13 +88,7 @@ def adjoint_contribution(node, k, g, ans, args):
             if rule is None:
                 return None
             c = rule(g, ans, *args, **node.params)
-    if nonfinite(c):
-        c = fix_nonfinite(c, g, node, prim, "reverse")
-    if prim.elementwise:
-        target = node.args[k].shape if hasattr(node.args[k], "shape") else ()
-        if type(c) is not float and shape_of(c) != target:
-            c = unbroadcast(c, target)
-    return c
+    return _finish(c, g, node, k)
 
 
 def backward(trace, seeds, keep_all=False):
@@ -113,43 +107,81 @@ def backward(trace, seeds, keep_all=False):
     adj = [None] * len(nodes)
     for i, s in seeds.items():
         adj[i] = s if adj[i] is None else adj[i] + s
-    counting = bool(_cost.ACTIVE)
-    if counting:   # count every operation the rules perform: run them on counting tracers
-        _cost.add_passes(reverse=1)
-        _cost.note_tape(trace.kept_bytes(), len(nodes))
-        _cost.PHASE.append("adjoint")
-        counter = _cost.CountTrace()
-        adj = [counter.wrap(a) for a in adj]
-    try:
-        for i in range(max(seeds), -1, -1):
+    if _cost.ACTIVE:
+        return _backward_counted(trace, adj, max(seeds), keep_all)
+    for i in range(max(seeds), -1, -1):
+        g = adj[i]
+        if g is None:
+            continue
+        node = nodes[i]
+        prim = node.prim
+        if prim is None:            # an input: its adjoint is a result
+            continue
+        if not keep_all:
+            adj[i] = None           # passed on below, no longer needed: free it
+        vjp = prim.vjp
+        for k, p in enumerate(node.parents):
+            if p < 0:
+                continue
+            if type(g) is float and not prim.variadic:     # fast path for scalar code
+                if vjp is None:
+                    c = g * prim.partials[k](node.ans, *node.args)     # v̄_j ∂v_j/∂v_k
+                else:
+                    rule = vjp[k]
+                    if rule is None:
+                        continue
+                    c = rule(g, node.ans, *node.args, **node.params)
+                if type(c) is float and c - c == 0:
+                    a = adj[p]
+                    adj[p] = c if a is None else a + c     # sum over children: eq. (8.69)
+                    continue
+                c = _finish(c, g, node, k)
+            else:
+                c = adjoint_contribution(node, k, g, node.ans, node.args)
+                if c is None:
+                    continue
+            a = adj[p]
+            adj[p] = c if a is None else a + c             # sum over children: eq. (8.69)
+    return adj
+
+
+def _finish(c, g, node, k):
+    """Slow path of a contribution: inf/nan handling and unbroadcasting."""
+    if nonfinite(c):
+        c = fix_nonfinite(c, g, node, node.prim, "reverse")
+    if node.prim.elementwise:
+        target = node.args[k].shape if hasattr(node.args[k], "shape") else ()
+        if type(c) is not float and shape_of(c) != target:
+            c = unbroadcast(c, target)
+    return c
+
+
+def _backward_counted(trace, adj, start, keep_all):
+    """The same sweep, with every operation of the rules counted (``count_cost``): the rules
+    run on counting tracers, so operator arithmetic on floats is seen too."""
+    nodes = trace.nodes
+    _cost.add_passes(reverse=1)
+    _cost.note_tape(trace.kept_bytes(), len(nodes))
+    counter = _cost.CountTrace()
+    adj = [counter.wrap(a) for a in adj]
+    with _cost.phase("adjoint"):
+        for i in range(start, -1, -1):
             g = adj[i]
-            if g is None:
+            if g is None or nodes[i].prim is None:
                 continue
             node = nodes[i]
-            if node.prim is None:
-                continue
             if not keep_all:
                 adj[i] = None
             for k, p in enumerate(node.parents):
                 if p < 0:
                     continue
-                if counting:
-                    c = adjoint_contribution(node, k, g, counter.wrap(node.ans),
-                                             [counter.wrap(a) for a in node.args])
-                else:
-                    c = adjoint_contribution(node, k, g, node.ans, node.args)
+                c = adjoint_contribution(node, k, g, counter.wrap(node.ans),
+                                         [counter.wrap(a) for a in node.args])
                 if c is None:
                     continue
                 a = adj[p]
-                if a is None:
-                    adj[p] = c
-                else:
-                    adj[p] = a + c       # accumulate over children: eq. (8.69)
-    finally:
-        if counting:
-            _cost.PHASE.pop()
-            adj = [_cost.unwrap_count(a) for a in adj]
-    return adj
+                adj[p] = c if a is None else a + c
+    return [_cost.unwrap_count(a) for a in adj]
 
 
 class ReverseResult:

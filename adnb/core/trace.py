@@ -19,6 +19,7 @@ import sys
 
 import numpy as np
 
+from . import cost as _cost
 from .tracer import LEVELS, Tracer, ShapeStub, SCALAR_STUB, shape_of, unwrap
 _ADNB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NUMPY_DIR = os.path.dirname(np.__file__)
@@ -131,26 +132,40 @@ class Trace:
         return TapeTracer(value, self, node)
 
     def process(self, prim, args, params):
+        # The hot path of every traced operation, kept lean (benchmarks/ holds the budget).
+        # Unpack this trace's tracers into (value, parent index); anything else is a constant.
         vals = []
         parents = []
+        plain = True            # no tracer of an outer transformation among the values
         for a in args:
-            if isinstance(a, TapeTracer) and a.trace is self:
-                vals.append(a.primal)
+            if type(a) is TapeTracer and a.trace is self:
+                v = a.primal
                 parents.append(a.node.index)
             else:
-                vals.append(a)
+                v = a
                 parents.append(-1)
-        ans = prim(*vals, **params)
+            vals.append(v)
+            if plain and type(v) is not float and isinstance(v, Tracer):
+                plain = False
+        if not plain:
+            ans = prim(*vals, **params)     # outer transformations see the operation too
+        elif prim.scalar_impl is not None and type(vals[0]) is float and len(vals) == 1:
+            ans = prim.scalar_impl(vals[0])
+        else:
+            ans = prim.impl(*vals, **params)
+        if plain and _cost.ACTIVE:
+            _cost.record(prim, vals, ans, params)
         if not prim.differentiable:
             return ans
         if self.explore:
             return self._record_explore(prim, vals, parents, ans, params)
         if not prim.keep_args:
-            # keep only shapes of traced arguments: the rule does not read their values
+            # keep only the shapes of traced arguments: the rule does not read their values
             vals = [v if p < 0 else (SCALAR_STUB if type(v) is float else ShapeStub(shape_of(v)))
                     for v, p in zip(vals, parents)]
-        node = Node(len(self.nodes), prim, tuple(parents), vals,
-                    ans if prim.keep_ans else None, params, shape_of(ans))
+        node = Node(len(self.nodes), prim, parents, vals,
+                    ans if prim.keep_ans else None, params,
+                    () if type(ans) is float else shape_of(ans))
         self.nodes.append(node)
         return TapeTracer(ans, self, node)
 
@@ -160,7 +175,7 @@ class Trace:
         if frame is not None:
             loc = (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
             self._name_locals(frame)
-        node = Node(len(self.nodes), prim, tuple(parents), vals, ans, params, shape_of(ans), loc)
+        node = Node(len(self.nodes), prim, parents, vals, ans, params, shape_of(ans), loc)
         self.nodes.append(node)
         return TapeTracer(ans, self, node)
 

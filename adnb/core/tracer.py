@@ -18,7 +18,9 @@ import numpy as np
 from ..errors import CutDerivativeError, InPlaceError, UnsupportedOperationError
 
 
-LEVELS = itertools.count(1)   # transformation levels: nested transformations get higher numbers
+LEVELS = itertools.count(1)
+_PLAIN = {float, int, np.float64, np.ndarray}
+_NO_PARAMS: dict = {}   # shared, never mutated   # transformation levels: nested transformations get higher numbers
 
 
 class ShapeStub:
@@ -77,12 +79,38 @@ class Tracer:
         return (self[i] for i in range(len(self)))
 
     # ---- arithmetic ----------------------------------------------------------------------
-    def __add__(self, other): return P.add(self, other)
-    def __radd__(self, other): return P.add(other, self)
-    def __sub__(self, other): return P.sub(self, other)
-    def __rsub__(self, other): return P.sub(other, self)
-    def __mul__(self, other): return P.mul(self, other)
-    def __rmul__(self, other): return P.mul(other, self)
+    # With a plain number on the other side this tracer's transformation is the only one
+    # involved, so bind's search for the innermost one can be skipped (a hot path).
+    def __add__(self, other):
+        if type(other) in _PLAIN:
+            return self.trace.process(P.add, (self, other), _NO_PARAMS)
+        return P.add(self, other)
+
+    def __radd__(self, other):
+        if type(other) in _PLAIN:
+            return self.trace.process(P.add, (other, self), _NO_PARAMS)
+        return P.add(other, self)
+
+    def __sub__(self, other):
+        if type(other) in _PLAIN:
+            return self.trace.process(P.sub, (self, other), _NO_PARAMS)
+        return P.sub(self, other)
+
+    def __rsub__(self, other):
+        if type(other) in _PLAIN:
+            return self.trace.process(P.sub, (other, self), _NO_PARAMS)
+        return P.sub(other, self)
+
+    def __mul__(self, other):
+        if type(other) in _PLAIN:
+            return self.trace.process(P.mul, (self, other), _NO_PARAMS)
+        return P.mul(self, other)
+
+    def __rmul__(self, other):
+        if type(other) in _PLAIN:
+            return self.trace.process(P.mul, (other, self), _NO_PARAMS)
+        return P.mul(other, self)
+
     def __truediv__(self, other): return P.div(self, other)
     def __rtruediv__(self, other): return P.div(other, self)
     def __pow__(self, other): return P.pow(self, other)
@@ -209,6 +237,10 @@ class Tracer:
 
     # ---- numpy dispatch -------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs:       # the common case, first
+            prim = P.UFUNCS.get(ufunc)
+            if prim is not None:
+                return prim(*inputs)
         if method != "__call__":
             raise UnsupportedOperationError(
                 f"np.{ufunc.__name__}.{method} is not supported on traced values; adnb "
