@@ -84,6 +84,8 @@ def tree_flatten(tree):
 
 
 def _argnums(argnums, nargs):
+    if type(argnums) is int and 0 <= argnums < nargs:
+        return True, (argnums,)
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
     for a in nums:
@@ -127,39 +129,45 @@ def value_and_grad(f, argnums=0):
         args = list(args)
         structures = []
         for a in nums:
-            leaves, unflatten = tree_flatten(args[a])
-            boxed = [trace.new_input(as_input(x, f"argument {a} of {_name(f)}")) for x in leaves]
+            x = args[a]
+            if type(x) is float or type(x) is np.ndarray and x.dtype == np.float64:
+                args[a] = trace.new_input(x)            # the common case: one plain leaf
+                structures.append((len(trace.inputs) - 1, 1, None))
+                continue
+            leaves, unflatten = tree_flatten(x)
+            boxed = [trace.new_input(as_input(v, f"argument {a} of {_name(f)}")) for v in leaves]
             structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
             args[a] = unflatten(boxed)
         out = f(*args, **kwargs)
-        if isinstance(out, (tuple, list, dict)):
-            raise NonScalarOutputError(
-                f"grad needs a function with a single scalar output, but {_name(f)} returned a "
-                f"{type(out).__name__}. Use adnb.jacrev/jacfwd for all derivatives, or adnb.vjp "
-                "with a cotangent for a weighted sum of outputs.")
-        if isinstance(out, TapeTracer) and out.trace is trace:
+        if type(out) is TapeTracer and out.trace is trace:
             shape = shape_of(out.primal)
             if shape and int(np.prod(shape)) != 1:
                 raise NonScalarOutputError(
                     f"grad needs a scalar output, but {_name(f)} returned shape {shape}. Use "
                     "adnb.jacrev(f) or adnb.jacfwd(f) for the Jacobian, or adnb.vjp(f, x) and "
                     "call the result with a cotangent u to get uᵀJ in one pass.")
-            adj = backward(trace, {out.node.index: np.ones(shape) if shape else 1.0})
+            adj = backward(trace, {out.index: np.ones(shape) if shape else 1.0})
             value = out.primal
+        elif isinstance(out, (tuple, list, dict)):
+            raise NonScalarOutputError(
+                f"grad needs a function with a single scalar output, but {_name(f)} returned a "
+                f"{type(out).__name__}. Use adnb.jacrev/jacfwd for all derivatives, or adnb.vjp "
+                "with a cotangent for a weighted sum of outputs.")
         else:
             shape = shape_of(out)
             if shape and int(np.prod(shape)) != 1:
                 raise NonScalarOutputError(f"grad needs a scalar output, got shape {shape}")
             _independent_warning(_name(f))
-            adj = [None] * len(trace.nodes)
+            adj = [None] * len(trace.rows)
             value = out
+        rows = trace.rows
         grads = []
         for start, n, unflatten in structures:
             g = []
             for i in trace.inputs[start:start + n]:
                 gi = adj[i]
-                g.append(gi if gi is not None else _zeros_like(trace.nodes[i].ans))
-            grads.append(unflatten(g))
+                g.append(gi if gi is not None else _zeros_like(rows[i][3]))
+            grads.append(g[0] if unflatten is None else unflatten(g))
         return value, (grads[0] if single else tuple(grads))
     return value_and_grad_f
 
@@ -189,7 +197,7 @@ def vjp(f, *primals):
         boxed_args.append(unflatten(boxed))
     out = f(*boxed_args)
     out_leaves, out_unflatten = tree_flatten(out)
-    nodes = [o.node.index if isinstance(o, TapeTracer) and o.trace is trace else -1
+    nodes = [o.index if isinstance(o, TapeTracer) and o.trace is trace else -1
              for o in out_leaves]
     out_values = out_unflatten([o.primal if n >= 0 else o for o, n in zip(out_leaves, nodes)])
 
@@ -206,10 +214,10 @@ def vjp(f, *primals):
             if n >= 0:
                 u = as_input(u, "cotangent")
                 seeds[n] = u if n not in seeds else seeds[n] + u
-        adj = backward(trace, seeds) if seeds else [None] * len(trace.nodes)
+        adj = backward(trace, seeds) if seeds else [None] * len(trace.rows)
         res = []
         for start, n, unflatten in structures:
-            res.append(unflatten([adj[i] if adj[i] is not None else _zeros_like(trace.nodes[i].ans)
+            res.append(unflatten([adj[i] if adj[i] is not None else _zeros_like(trace.rows[i][3])
                                   for i in trace.inputs[start:start + n]]))
         return tuple(res)
     return out_values, vjp_fn

@@ -57,7 +57,7 @@ def tangent_contribution(prim, k, t, ans, args, params, batch=None, node=None):
         if rule is None:
             return None
         c = rule(t, ans, *args, **params)
-    if nonfinite(c):
+    if prim.elementwise and nonfinite(c):
         c = fix_nonfinite(c, t, node, prim, "forward")
     return c
 

@@ -258,7 +258,7 @@ def _axes(axis, ndim):
 
 def _expand_to(g, shape, axes, keepdims):
     """Broadcast a reduced adjoint g back to the reduced operand's shape."""
-    if not keepdims and shape:
+    if not keepdims and shape and shape_of(g):
         kshape = tuple(1 if i in axes else n for i, n in enumerate(shape))
         g = reshape(g, kshape)
     return broadcast_to(g, shape)
@@ -270,8 +270,14 @@ def _batched_reduce(prim):
     return rule
 
 
+def _sum_impl(x, axes, keepdims):
+    if type(x) is np.ndarray:
+        return np.add.reduce(x, axis=axes, keepdims=keepdims)
+    return np.sum(x, axis=axes, keepdims=keepdims)
+
+
 sum_ = define_primitive(
-    "sum", lambda x, axes, keepdims: np.sum(x, axis=axes, keepdims=keepdims),
+    "sum", _sum_impl,
     formula="Σ({0})", keep="",
     jvp=(lambda t, ans, x, axes, keepdims: sum_(t, axes=axes, keepdims=keepdims),),
     vjp=(lambda g, ans, x, axes, keepdims: _expand_to(g, x.shape, axes, keepdims),),
@@ -348,8 +354,12 @@ cumsum.jvp_batched = (lambda t, ans, x, axis: cumsum(t, axis=axis + 1),)
 # Shape and indexing
 # ============================================================================================
 
+def _reshape_impl(x, shape):
+    return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
+
+
 reshape = define_primitive(
-    "reshape", lambda x, shape: np.reshape(x, shape), formula="reshape({0}, {shape})",
+    "reshape", _reshape_impl, formula="reshape({0}, {shape})",
     jvp=(lambda t, ans, x, shape: reshape(t, shape),),
     vjp=(lambda g, ans, x, shape: reshape(g, x.shape),),
     flops=lambda ans, x, shape: 0)
@@ -367,8 +377,14 @@ transpose_ = define_primitive(
     flops=lambda ans, x, axes: 0)
 transpose_.jvp_batched = (lambda t, ans, x, axes: transpose_(t, axes=(0,) + tuple(a + 1 for a in axes)),)
 
+def _broadcast_impl(x, shape):
+    if not shape_of(x):
+        return np.full(shape, x)      # cheaper than numpy's broadcast_to for a scalar
+    return np.broadcast_to(x, shape)
+
+
 broadcast_to = define_primitive(
-    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), formula="broadcast({0}, {shape})",
+    "broadcast_to", _broadcast_impl, formula="broadcast({0}, {shape})",
     jvp=(lambda t, ans, x, shape: broadcast_to(t, shape),),
     vjp=(lambda g, ans, x, shape: _unbroadcast(g, x.shape),),
     flops=lambda ans, x, shape: 0)
@@ -475,6 +491,8 @@ def _matmul_vjp_x(g, ans, x, y):
         return g @ _mT(y)                                   # x̄ = ȳ yᵀ
     if len(xs) == 1 and len(ys) == 1:
         return g * y
+    if len(xs) == 1 and len(ys) == 2:
+        return y @ g                                        # x̄ = y ȳ
     x2 = (1,) + xs if len(xs) == 1 else xs          # promote vectors to matrices,
     y2 = ys + (1,) if len(ys) == 1 else ys          # then sum over broadcast batch axes
     out2 = np.broadcast_shapes(x2[:-2], y2[:-2]) + (x2[-2], y2[-1])
@@ -488,6 +506,8 @@ def _matmul_vjp_y(g, ans, x, y):
         return _mT(x) @ g                                   # ȳ = xᵀ ḡ
     if len(xs) == 1 and len(ys) == 1:
         return g * x
+    if len(xs) == 2 and len(ys) == 1:
+        return g @ x                                        # ȳ = xᵀ ḡ, as a vector
     x2 = (1,) + xs if len(xs) == 1 else xs
     y2 = ys + (1,) if len(ys) == 1 else ys
     out2 = np.broadcast_shapes(x2[:-2], y2[:-2]) + (x2[-2], y2[-1])

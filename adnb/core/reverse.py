@@ -29,7 +29,7 @@ def unbroadcast(g, shape):
     axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape)
                                        if n == 1 and gs[i + extra] != 1)
     if axes:
-        g = P.sum_(g, axis=axes, keepdims=False) if not extra else P.sum_(g, axis=axes)
+        g = P.sum_(g, axes=axes, keepdims=True)
     if shape_of(g) != shape:
         g = P.reshape(g, shape)
     return g
@@ -103,8 +103,8 @@ def backward(trace, seeds, keep_all=False):
     Returns:
         list of adjoints by node index (None where no path leads to a seeded output).
     """
-    nodes = trace.nodes
-    adj = [None] * len(nodes)
+    rows = trace.rows
+    adj = [None] * len(rows)
     for i, s in seeds.items():
         adj[i] = s if adj[i] is None else adj[i] + s
     if _cost.ACTIVE:
@@ -113,31 +113,28 @@ def backward(trace, seeds, keep_all=False):
         g = adj[i]
         if g is None:
             continue
-        node = nodes[i]
-        prim = node.prim
+        prim, parents, args, ans, params, shape = rows[i]
         if prim is None:            # an input: its adjoint is a result
             continue
         if not keep_all:
             adj[i] = None           # passed on below, no longer needed: free it
-        vjp = prim.vjp
-        for k, p in enumerate(node.parents):
+        k = -1
+        for p in parents:
+            k += 1
             if p < 0:
                 continue
             if type(g) is float and not prim.variadic:     # fast path for scalar code
-                if vjp is None:
-                    c = g * prim.partials[k](node.ans, *node.args)     # v̄_j ∂v_j/∂v_k
+                if prim.vjp is None:
+                    c = g * prim.partials[k](ans, *args)     # v̄_j ∂v_j/∂v_k
                 else:
-                    rule = vjp[k]
+                    rule = prim.vjp[k]
                     if rule is None:
                         continue
-                    c = rule(g, node.ans, *node.args, **node.params)
-                if type(c) is float and c - c == 0:
-                    a = adj[p]
-                    adj[p] = c if a is None else a + c     # sum over children: eq. (8.69)
-                    continue
-                c = _finish(c, g, node, k)
+                    c = rule(g, ans, *args, **params)
+                if type(c) is not float or c - c != 0:
+                    c = _finish(c, g, trace.node(i), k)
             else:
-                c = adjoint_contribution(node, k, g, node.ans, node.args)
+                c = adjoint_contribution(trace.node(i), k, g, ans, args)
                 if c is None:
                     continue
             a = adj[p]
@@ -146,10 +143,11 @@ def backward(trace, seeds, keep_all=False):
 
 
 def _finish(c, g, node, k):
-    """Slow path of a contribution: inf/nan handling and unbroadcasting."""
-    if nonfinite(c):
-        c = fix_nonfinite(c, g, node, node.prim, "reverse")
+    """Slow path of a contribution: inf/nan handling and unbroadcasting (elementwise ops:
+    only their local partials can be infinite where the seed is zero)."""
     if node.prim.elementwise:
+        if nonfinite(c):
+            c = fix_nonfinite(c, g, node, node.prim, "reverse")
         target = node.args[k].shape if hasattr(node.args[k], "shape") else ()
         if type(c) is not float and shape_of(c) != target:
             c = unbroadcast(c, target)
@@ -159,17 +157,16 @@ def _finish(c, g, node, k):
 def _backward_counted(trace, adj, start, keep_all):
     """The same sweep, with every operation of the rules counted (``count_cost``): the rules
     run on counting tracers, so operator arithmetic on floats is seen too."""
-    nodes = trace.nodes
     _cost.add_passes(reverse=1)
-    _cost.note_tape(trace.kept_bytes(), len(nodes))
+    _cost.note_tape(trace.kept_bytes(), len(trace.rows))
     counter = _cost.CountTrace()
     adj = [counter.wrap(a) for a in adj]
     with _cost.phase("adjoint"):
         for i in range(start, -1, -1):
             g = adj[i]
-            if g is None or nodes[i].prim is None:
+            if g is None or trace.rows[i][0] is None:
                 continue
-            node = nodes[i]
+            node = trace.node(i)
             if not keep_all:
                 adj[i] = None
             for k, p in enumerate(node.parents):
@@ -246,7 +243,7 @@ def reverse_sweep(trace, seeds=None):
                 u = float(u) if np.ndim(u) == 0 else np.asarray(u, dtype=float)
                 d[o] = u if o not in d else d[o] + u
         seed_dicts.append(d)
-        adjs.append(backward(trace, d, keep_all=True) if d else [None] * len(trace.nodes))
+        adjs.append(backward(trace, d, keep_all=True) if d else [None] * len(trace.rows))
     return ReverseResult(trace, seed_dicts, adjs, labels)
 
 

@@ -42,6 +42,7 @@ class Node:
     __slots__ = ("index", "prim", "parents", "args", "ans", "params", "shape", "loc", "name")
 
     def __init__(self, index, prim, parents, args, ans, params, shape, loc=None, name=None):
+        # (positional, no keyword-only logic: this runs once per recorded operation)
         self.index = index
         self.prim = prim
         self.parents = parents
@@ -70,13 +71,17 @@ class Node:
 
 
 class TapeTracer(Tracer):
-    """A value recorded on a ``Trace``: its primal and the node that produced it."""
-    __slots__ = ("node",)
+    """A value recorded on a ``Trace``: its primal and the index of the node that produced it."""
+    __slots__ = ("index",)
 
-    def __init__(self, primal, trace, node):
+    def __init__(self, primal, trace, index):
         self.primal = primal
         self.trace = trace
-        self.node = node
+        self.index = index
+
+    @property
+    def node(self):
+        return self.trace.nodes[self.index]
 
 
 class BranchEvent:
@@ -115,7 +120,12 @@ class Trace:
 
     def __init__(self, explore=False):
         self.level = next(LEVELS)
-        self.nodes = []
+        # One row per node: (prim, parents, args, ans, params, shape). Tuples are the cheapest
+        # record to make on the hot path; ``nodes`` presents them as Node objects.
+        self.rows = []
+        self.locs = {}       # explore mode: node index -> (file, line, function)
+        self.names = {}      # explore mode: node index -> the user's variable name
+        self._nodes_cache = None
         self.inputs = []
         self.outputs = []
         self.output_values = []
@@ -125,11 +135,26 @@ class Trace:
         self.function_name = None
 
     # ---- recording ------------------------------------------------------------------------
+    @property
+    def nodes(self):
+        """The rows as ``Node`` objects (built on demand, cached)."""
+        key = (len(self.rows), len(self.names))
+        if self._nodes_cache is None or self._nodes_cache[0] != key:
+            self._nodes_cache = (key, [self.node(i) for i in range(len(self.rows))])
+        return self._nodes_cache[1]
+
+    def node(self, i):
+        prim, parents, args, ans, params, shape = self.rows[i]
+        return Node(i, prim, parents, args, ans, params, shape, self.locs.get(i),
+                    self.names.get(i))
+
     def new_input(self, value, name=None):
-        node = Node(len(self.nodes), None, (), (), value, None, shape_of(value), None, name)
-        self.nodes.append(node)
-        self.inputs.append(node.index)
-        return TapeTracer(value, self, node)
+        i = len(self.rows)
+        self.rows.append((None, (), (), value, None, shape_of(value)))
+        if name is not None:
+            self.names[i] = name
+        self.inputs.append(i)
+        return TapeTracer(value, self, i)
 
     def process(self, prim, args, params):
         # The hot path of every traced operation, kept lean (benchmarks/ holds the budget).
@@ -140,7 +165,7 @@ class Trace:
         for a in args:
             if type(a) is TapeTracer and a.trace is self:
                 v = a.primal
-                parents.append(a.node.index)
+                parents.append(a.index)
             else:
                 v = a
                 parents.append(-1)
@@ -159,15 +184,18 @@ class Trace:
             return ans
         if self.explore:
             return self._record_explore(prim, vals, parents, ans, params)
-        if not prim.keep_args:
-            # keep only the shapes of traced arguments: the rule does not read their values
-            vals = [v if p < 0 else (SCALAR_STUB if type(v) is float else ShapeStub(shape_of(v)))
-                    for v, p in zip(vals, parents)]
-        node = Node(len(self.nodes), prim, parents, vals,
-                    ans if prim.keep_ans else None, params,
-                    () if type(ans) is float else shape_of(ans))
-        self.nodes.append(node)
-        return TapeTracer(ans, self, node)
+        rows = self.rows
+        if type(ans) is float:
+            shape = ()
+            if not prim.keep_args:      # the rule reads shapes only: keep no values
+                vals = [v if p < 0 else SCALAR_STUB for v, p in zip(vals, parents)]
+        else:
+            shape = shape_of(ans)
+            if not prim.keep_args:
+                vals = [v if p < 0 else (SCALAR_STUB if type(v) is float else ShapeStub(shape_of(v)))
+                        for v, p in zip(vals, parents)]
+        rows.append((prim, parents, vals, ans if prim.keep_ans else None, params, shape))
+        return TapeTracer(ans, self, len(rows) - 1)
 
     def _record_explore(self, prim, vals, parents, ans, params):
         frame = _user_frame(3)
@@ -175,16 +203,19 @@ class Trace:
         if frame is not None:
             loc = (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
             self._name_locals(frame)
-        node = Node(len(self.nodes), prim, parents, vals, ans, params, shape_of(ans), loc)
-        self.nodes.append(node)
-        return TapeTracer(ans, self, node)
+        i = len(self.rows)
+        self.rows.append((prim, parents, vals, ans, params, shape_of(ans)))
+        if loc is not None:
+            self.locs[i] = loc
+        return TapeTracer(ans, self, i)
 
     def _name_locals(self, frame):
         """Give unnamed nodes the names the user's code bound them to (``a1 = w1 * x + b1``)."""
+        names = self.names
         for k, v in frame.f_locals.items():
-            if isinstance(v, TapeTracer) and v.trace is self and v.node.name is None \
+            if type(v) is TapeTracer and v.trace is self and v.index not in names \
                     and not k.startswith("_"):
-                v.node.name = k
+                names[v.index] = k
 
     def compare(self, ufunc, *args):
         result = ufunc(*[unwrap(a) for a in args])
@@ -203,14 +234,14 @@ class Trace:
         if frame is not None:
             self._name_locals(frame)
         v = value if isinstance(value, (bool, np.bool_)) else np.asarray(value)
-        self.events.append(BranchEvent(len(self.nodes), kind, v, loc))
+        self.events.append(BranchEvent(len(self.rows), kind, v, loc))
 
     def finish(self, outputs, names=None):
         """Mark the output values (tracers of this trace, or constants) after recording."""
         self.outputs, self.output_values = [], []
         for out in outputs:
             if isinstance(out, TapeTracer) and out.trace is self:
-                self.outputs.append(out.node.index)
+                self.outputs.append(out.index)
                 self.output_values.append(out.primal)
             else:
                 self.outputs.append(-1)
@@ -225,20 +256,20 @@ class Trace:
 
     def children(self, i):
         """ch(i): indices of the nodes node i feeds into (each once)."""
-        return [n.index for n in self.nodes if i in n.parents]
+        return [j for j, r in enumerate(self.rows) if i in r[1]]
 
     def values(self):
         """Primal value of every node (explore mode)."""
-        return [n.ans for n in self.nodes]
+        return [r[3] for r in self.rows]
 
     def kept_bytes(self):
         """Bytes of arrays the reverse sweep keeps alive (each array counted once)."""
         seen = set()
         total = 0
-        for n in self.nodes:
-            if n.prim is None:
+        for prim, parents, args, ans, params, shape in self.rows:
+            if prim is None:
                 continue
-            for v in list(n.args) + [n.ans]:
+            for v in list(args) + [ans]:
                 if isinstance(v, np.ndarray) and id(v) not in seen:
                     seen.add(id(v))
                     total += v.nbytes
@@ -246,10 +277,10 @@ class Trace:
 
     @property
     def n_ops(self):
-        return len(self.nodes) - len(self.inputs)
+        return len(self.rows) - len(self.inputs)
 
     def __len__(self):
-        return len(self.nodes)
+        return len(self.rows)
 
     def __str__(self):
         lines = []

@@ -12,6 +12,7 @@ records the path taken (concrete tracing, as in HIPS autograd).
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -30,7 +31,7 @@ class ShapeStub:
     def __init__(self, shape, dtype=np.float64):
         self.shape = shape
         self.ndim = len(shape)
-        self.size = int(np.prod(shape)) if shape else 1
+        self.size = math.prod(shape)
         self.dtype = dtype
 
     def __repr__(self):
