@@ -101,7 +101,7 @@ class DualTrace:
     def process(self, prim, args, params):
         primals, tangents = [], []
         for a in args:
-            if isinstance(a, DualTracer) and a.trace is self:
+            if type(a) is DualTracer and a.trace is self:
                 primals.append(a.primal)
                 tangents.append(a.tangent)
             else:
@@ -110,33 +110,45 @@ class DualTrace:
         ans = prim(*primals, **params)
         if not prim.differentiable:
             return ans
-        counting = bool(_cost.ACTIVE)
-        if counting:
-            _cost.PHASE.append("tangent")
-            ct = _cost.CountTrace()
-            w_ans, w_args = ct.wrap(ans), [ct.wrap(p) for p in primals]
-        else:
-            w_ans, w_args = ans, primals
-        try:
-            t_out = None
+        if _cost.ACTIVE:
+            return self._process_counted(prim, primals, tangents, ans, params)
+        t_out = None
+        k = -1
+        for t in tangents:
+            k += 1
+            if t is None:
+                continue
+            if type(t) is float and prim.jvp is None and type(ans) is float:
+                c = prim.partials[k](ans, *primals) * t      # fast path for scalar code
+                if type(c) is not float or c - c != 0:
+                    c = tangent_contribution(prim, k, t, ans, primals, params, self.batch)
+            else:
+                c = tangent_contribution(prim, k, t, ans, primals, params, self.batch)
+            if c is not None:
+                t_out = c if t_out is None else t_out + c   # sum over parents: eq. (8.57)
+        if t_out is None:
+            return ans
+        if prim.elementwise and type(t_out) is not float:
+            t_out = broadcast_tangent(t_out, ans, self.batch)
+        return DualTracer(ans, self, t_out)
+
+    def _process_counted(self, prim, primals, tangents, ans, params):
+        """The tangent rules run on counting tracers, so every operation is counted."""
+        ct = _cost.CountTrace()
+        w_ans, w_args = ct.wrap(ans), [ct.wrap(p) for p in primals]
+        t_out = None
+        with _cost.phase("tangent"):
             for k, t in enumerate(tangents):
                 if t is None:
                     continue
-                if counting:
-                    t = ct.wrap(t)
-                c = tangent_contribution(prim, k, t, w_ans, w_args, params, self.batch)
+                c = tangent_contribution(prim, k, ct.wrap(t), w_ans, w_args, params, self.batch)
                 if c is not None:
-                    t_out = c if t_out is None else t_out + c   # sum over parents: eq. (8.57)
+                    t_out = c if t_out is None else t_out + c
             if t_out is None:
                 return ans
             if prim.elementwise:
                 t_out = broadcast_tangent(t_out, ans, self.batch)
-        finally:
-            if counting:
-                _cost.PHASE.pop()
-        if counting:
-            t_out = _cost.unwrap_count(t_out)
-        return DualTracer(ans, self, t_out)
+        return DualTracer(ans, self, _cost.unwrap_count(t_out))
 
     def compare(self, ufunc, *args):
         return ufunc(*[unwrap(a) for a in args])
@@ -189,7 +201,7 @@ def forward_sweep(trace, seeds=None):
     if seeds is None:
         seeds = []
         for j, i in enumerate(ins):
-            shape = trace.nodes[i].shape
+            shape = trace.rows[i][5]
             seeds.append([(np.ones(shape) if shape else 1.0) if jj == j else None
                           for jj in range(len(ins))])
         labels = [f"ẋ=e{j + 1}" if len(ins) > 1 else "ẋ=1" for j in range(len(ins))]
