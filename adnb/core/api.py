@@ -388,7 +388,15 @@ def trace(f, *args, **kwargs):
     tr = Trace(explore=True)
     tr.function_name = _name(f)
     try:
-        names = list(inspect.signature(f).bind(*args, **kwargs).arguments)
+        # one name per value, in the order of ``values`` below: positional parameters (then
+        # *args as name1, name2, ...) for args, the keyword itself for kwargs
+        sig = inspect.signature(f)
+        sig.bind(*args, **kwargs)
+        params = list(sig.parameters.values())
+        pos = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        var = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), "x")
+        names = [pos[i] if i < len(pos) else f"{var}{i - len(pos) + 1}"
+                 for i in range(len(args))] + list(kwargs)
     except (TypeError, ValueError):
         names = [f"x{i + 1}" for i in range(len(args))] + list(kwargs)
     values = list(args) + list(kwargs.values())
