@@ -53,13 +53,21 @@ def check_grads(f, args, modes=("fwd", "rev"), order=1, eps=1e-6, atol=1e-6, rto
     y, jv = jvp(f, args, v)
     jv_leaves = tree_flatten(jv)[0]
     if "fwd" in modes:
+        if len(jv_leaves) != len(numeric):
+            _fail(name, "forward mode: number of output tangents", len(jv_leaves), len(numeric))
         for a, n in zip(jv_leaves, numeric):
+            if shape_of(a) != np.shape(n):     # allclose would broadcast a wrong shape away
+                _fail(name, "forward mode: shape of J v", shape_of(a), np.shape(n))
             if not np.allclose(a, n, atol=atol, rtol=rtol):
                 _fail(name, "forward mode: J v vs central difference", a, n)
     if "rev" in modes:
         y2, pullback = vjp(f, *args)
         u = tree_flatten(out)[1]([_rand_like(rng, o) for o in tree_flatten(out)[0]])
         ut_j = pullback(u)
+        got = [shape_of(g) for g in tree_flatten(ut_j)[0]]
+        want = [shape_of(d) for d in tree_flatten(v)[0]]
+        if got != want:
+            _fail(name, "reverse mode: shapes of uᵀJ", got, want)
         lhs = _vdot(u, tree_flatten(out)[1](list(numeric)))   # ⟨u, J v⟩ (numeric)
         rhs = _vdot(ut_j, v)                                   # ⟨uᵀJ, v⟩ (reverse mode)
         if not np.isclose(lhs, rhs, atol=atol, rtol=rtol):
