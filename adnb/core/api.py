@@ -229,37 +229,41 @@ def jacrev(f, argnums=0):
     @functools.wraps(f)
     def jacrev_f(*args):
         single, nums = _argnums(argnums, len(args))
+        trace = Trace()
         args = list(args)
-
-        def g(*xs):
-            a2 = list(args)
-            for a, x in zip(nums, xs):
-                a2[a] = x
-            return f(*a2)
-        out, fn = vjp(g, *[args[a] for a in nums])
+        for a in nums:
+            args[a] = trace.new_input(as_input(args[a], f"argument {a} of {_name(f)}"))
+        inputs = list(trace.inputs)
+        out = f(*args)
         outs, unflat = tree_flatten(out)
         per_out = []
-        for oi, o in enumerate(outs):
-            oshape = shape_of(o)
+        for o in outs:
+            traced = type(o) is TapeTracer and o.trace is trace
+            oshape = shape_of(o.primal if traced else o)
             k = int(np.prod(oshape)) if oshape else 1
-            rows = []
+            cols = [[] for _ in nums]
             for j in range(k):          # one reverse pass per output entry, seeded ȳ = e_j
-                seeds = [_zeros_like(p) for p in outs]
-                if oshape:
-                    e = np.zeros(k)
-                    e[j] = 1.0
-                    seeds[oi] = e.reshape(oshape)
-                else:
-                    seeds[oi] = 1.0
-                rows.append(fn(unflat(seeds)))
+                adj = None
+                if traced:
+                    if oshape:
+                        seed = np.zeros(k)
+                        seed[j] = 1.0
+                        seed = seed.reshape(oshape)
+                    else:
+                        seed = 1.0
+                    adj = backward(trace, {o.index: seed})
+                for c, i in zip(cols, inputs):
+                    gi = adj[i] if adj is not None else None
+                    c.append(gi if gi is not None else _zeros_like(trace.rows[i][3]))
             jacs = []
-            for i, a in enumerate(nums):
-                ishape = shape_of(args[a])
-                col = [r[i] for r in rows]
+            for c, i in zip(cols, inputs):
+                ishape = shape_of(trace.rows[i][3])
                 if not oshape:
-                    jacs.append(col[0])
+                    jacs.append(c[0])
+                elif not any(isinstance(r, Tracer) for r in c):
+                    jacs.append(np.array(c, dtype=float).reshape(tuple(oshape) + tuple(ishape)))
                 else:
-                    jacs.append(P.np_reshape(P.stack(col), tuple(oshape) + tuple(ishape)))
+                    jacs.append(P.np_reshape(P.stack(c), tuple(oshape) + tuple(ishape)))
             per_out.append(jacs[0] if single else tuple(jacs))
         return unflat(per_out)
     return jacrev_f

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import MissingRuleError
 from . import cost as _cost
-from .reverse import fix_nonfinite, nonfinite
+from .reverse import call_as_numpy, fix_nonfinite, nonfinite
 from .tracer import LEVELS, Tracer, shape_of, unwrap
 
 
@@ -44,7 +44,10 @@ def tangent_contribution(prim, k, t, ans, args, params, batch=None, node=None):
     if batch is not None and prim.elementwise:
         t = _batch_view(t, shape_of(args[k]), len(shape_of(ans)), batch)
     if prim.jvp is None and prim.partials is not None:
-        c = prim.partials[k](ans, *args) * t
+        try:
+            c = prim.partials[k](ans, *args) * t
+        except ZeroDivisionError:
+            c = call_as_numpy(prim.partials[k], ans, *args) * t
     elif prim.jvp is None:
         raise MissingRuleError(f"forward-mode (tangent) rule for '{prim.name}' is not defined; "
                                "see adnb/core/primitives.py")
@@ -58,7 +61,7 @@ def tangent_contribution(prim, k, t, ans, args, params, batch=None, node=None):
             return None
         c = rule(t, ans, *args, **params)
     if prim.elementwise and nonfinite(c):
-        c = fix_nonfinite(c, t, node, prim, "forward")
+        c = fix_nonfinite(c, t, node, prim, "forward", ans)
     return c
 
 
@@ -119,7 +122,10 @@ class DualTrace:
             if t is None:
                 continue
             if type(t) is float and prim.jvp is None and type(ans) is float:
-                c = prim.partials[k](ans, *primals) * t      # fast path for scalar code
+                try:
+                    c = prim.partials[k](ans, *primals) * t      # fast path for scalar code
+                except ZeroDivisionError:
+                    c = call_as_numpy(prim.partials[k], ans, *primals) * t
                 if type(c) is not float or c - c != 0:
                     c = tangent_contribution(prim, k, t, ans, primals, params, self.batch)
             else:

@@ -35,6 +35,17 @@ def unbroadcast(g, shape):
     return g
 
 
+def _f64(x):
+    return np.float64(x) if type(x) is float else x
+
+
+def call_as_numpy(rule, *args, **params):
+    """Re-run a rule with numpy scalars: Python floats raise ZeroDivisionError where numpy
+    gives inf/nan (which the sweeps then report)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return rule(*[_f64(a) for a in args], **params)
+
+
 def nonfinite(c):
     """True if c has an inf or nan (tracers are not inspected)."""
     t = type(c)
@@ -49,34 +60,51 @@ def nonfinite(c):
     return False
 
 
-def fix_nonfinite(c, seed, node, prim, mode):
+def fix_nonfinite(c, seed, node, prim, mode, ans=None):
     """Zero seed times an infinite partial counts as zero (the unselected branch of a
-    ``where`` must not poison the result); any inf/nan left is reported with its origin."""
+    ``where`` must not poison the result); any inf/nan left where the value itself is finite
+    or infinite (sqrt or log at 0: a point without a derivative) is reported with its origin.
+    Where the value is already nan (sqrt(-1)), numpy has warned about it and nothing is added."""
     from . import primitives as P
     seed = _cost.unwrap_count(seed)
     if isinstance(seed, Tracer) or isinstance(_cost.unwrap_count(c), Tracer):
         return c
     zero = np.equal(seed, 0)
     if np.any(zero):
-        c = P.where(zero, 0.0, c) if np.ndim(c) or np.ndim(zero) else 0.0
-    if nonfinite(c):
-        loc = ""
-        if node is not None and getattr(node, "loc", None):
-            loc = f" (line {node.loc[1]})"
-        name = f" '{node.name}'" if node is not None and node.name else ""
-        label = node.label if node is not None else "?"
-        warnings.warn(
-            f"the derivative of {prim.name} at {label}{name}{loc} is infinite or undefined "
-            f"({mode} mode): the result contains inf/nan. sqrt, log, 1/x and x**p with p < 1 "
-            f"have no derivative at 0.", NonDifferentiablePointWarning, stacklevel=4)
+        c = P.where_(zero, 0.0, c) if np.ndim(c) or np.ndim(zero) else 0.0
+    if not nonfinite(c):
+        return c
+    ans = _cost.unwrap_count(ans)
+    if ans is not None and not isinstance(ans, Tracer):
+        bad = ~np.isfinite(np.asarray(c, dtype=float))
+        has_value = ~np.isnan(np.asarray(ans, dtype=float))   # sqrt(-1): nan already
+        if np.ndim(has_value) <= bad.ndim and not np.any(bad & np.broadcast_to(has_value, bad.shape)):
+            return c
+    warnings.warn(f"the derivative of {prim.name}{_where(node)} is infinite or undefined "
+                  f"({mode} mode), so the result contains inf/nan: sqrt, log, 1/x and x**p with "
+                  "p < 1 have no derivative at 0.", NonDifferentiablePointWarning, stacklevel=2)
     return c
+
+
+def _where(node):
+    """' at v5 'a1' (line 3)' for a trace node; the user's source line otherwise."""
+    if node is not None:
+        name = f" '{node.name}'" if node.name else ""
+        loc = f" (line {node.loc[1]})" if node.loc else ""
+        return f" at {node.label}{name}{loc}"
+    from .trace import _user_frame
+    frame = _user_frame(2)
+    return f" (line {frame.f_lineno} of {frame.f_code.co_filename})" if frame else ""
 
 
 def adjoint_contribution(node, k, g, ans, args):
     """The contribution v̄_j ∂v_j/∂v_k of node j = ``node`` to its k-th argument."""
     prim = node.prim
     if prim.vjp is None and prim.partials is not None:
-        c = g * prim.partials[k](ans, *args)
+        try:
+            c = g * prim.partials[k](ans, *args)
+        except ZeroDivisionError:
+            c = g * call_as_numpy(prim.partials[k], ans, *args)
     else:
         if prim.vjp is None:
             raise MissingRuleError(f"reverse-mode (adjoint) rule for '{prim.name}' is not "
@@ -124,22 +152,46 @@ def backward(trace, seeds, keep_all=False):
             if p < 0:
                 continue
             if type(g) is float and not prim.variadic:     # fast path for scalar code
+                try:
+                    if prim.vjp is None:
+                        c = g * prim.partials[k](ans, *args)     # v̄_j ∂v_j/∂v_k
+                    else:
+                        rule = prim.vjp[k]
+                        if rule is None:
+                            continue
+                        c = rule(g, ans, *args, **params)
+                except ZeroDivisionError:
+                    c = g * call_as_numpy(prim.partials[k], ans, *args) if prim.vjp is None \
+                        else call_as_numpy(prim.vjp[k], g, ans, *args, **params)
+                if type(c) is not float or c - c != 0:
+                    c = _finish(c, g, trace.node(i), k)
+            else:                                          # arrays, nested tracers
                 if prim.vjp is None:
-                    c = g * prim.partials[k](ans, *args)     # v̄_j ∂v_j/∂v_k
+                    c = g * prim.partials[k](ans, *args)
+                elif prim.variadic:
+                    c = prim.vjp[0](g, ans, *args, argnum=k, **params)
                 else:
                     rule = prim.vjp[k]
                     if rule is None:
                         continue
                     c = rule(g, ans, *args, **params)
-                if type(c) is not float or c - c != 0:
-                    c = _finish(c, g, trace.node(i), k)
-            else:
-                c = adjoint_contribution(trace.node(i), k, g, ans, args)
-                if c is None:
-                    continue
+                if prim.elementwise:
+                    if type(c) is np.ndarray and not _finite_sum(c):
+                        c = fix_nonfinite(c, g, trace.node(i), prim, "reverse", ans)
+                    if shape_of(c) != args[k].shape:
+                        c = unbroadcast(c, args[k].shape)
+                    elif type(c) is not np.ndarray and nonfinite(c):
+                        c = fix_nonfinite(c, g, trace.node(i), prim, "reverse", ans)
             a = adj[p]
             adj[p] = c if a is None else a + c             # sum over children: eq. (8.69)
     return adj
+
+
+def _finite_sum(c):
+    """Cheap all-finite test: a sum of finite numbers is finite (except on overflow, which
+    only sends us down the exact slow path)."""
+    s = np.add.reduce(c, axis=None)
+    return s - s == 0
 
 
 def _finish(c, g, node, k):
@@ -147,7 +199,7 @@ def _finish(c, g, node, k):
     only their local partials can be infinite where the seed is zero)."""
     if node.prim.elementwise:
         if nonfinite(c):
-            c = fix_nonfinite(c, g, node, node.prim, "reverse")
+            c = fix_nonfinite(c, g, node, node.prim, "reverse", node.ans)
         target = node.args[k].shape if hasattr(node.args[k], "shape") else ()
         if type(c) is not float and shape_of(c) != target:
             c = unbroadcast(c, target)
