@@ -11,6 +11,7 @@ from .errors import (ADNBError, ADNBWarning, CutDerivativeError, InPlaceError, M
                      NotDifferentiableTypeError, UnsupportedOperationError)
 from .numerical import forward_difference, central_difference, numerical_grad, numerical_jacobian
 from .testing import check_grads
+from .explore import explore, explore_cell
 
 __version__ = "0.1.0"
 
@@ -20,7 +21,7 @@ __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian
            "numerical_jacobian", "check_grads", "ADNBError", "ADNBWarning", "CutDerivativeError",
            "InPlaceError", "MissingRuleError", "NonDifferentiablePointWarning",
            "NonScalarOutputError", "NotDifferentiableTypeError", "UnsupportedOperationError",
-           "load_ipython_extension", "unload_ipython_extension"]
+           "load_ipython_extension", "unload_ipython_extension", "explore", "explore_cell"]
 
 
 def load_ipython_extension(ipython):
