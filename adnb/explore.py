@@ -394,7 +394,8 @@ def explore(f, *args, mode="both", tangent_seed=None, output_seed=None, show=DEF
 
 
 def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangent_seed=None,
-                 output_seed=None, show=DEFAULT_SHOW, interactive=False, filename=None):
+                 output_seed=None, show=DEFAULT_SHOW, interactive=False, filename=None,
+                 cell_name=None):
     """Run a block of code exactly once with the inputs traced, and explore its derivatives.
 
     This is what ``%%autodiff`` does: ``%%autodiff x1=1.0 x2=2.0`` over a cell is
@@ -416,6 +417,9 @@ def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangen
         mode, tangent_seed, output_seed, show, interactive: as for ``explore``.
         filename: the name the code is compiled under, for tracebacks; by default a fresh
             ``<autodiff-cell-N>`` whose source is registered with ``linecache``.
+        cell_name: the name the trace's table gives the code's lines (``In[3]:2``); default
+            ``filename``. (IPython compiles cells under temporary file names; this keeps
+            them out of displays.)
 
     Returns:
         Exploration
@@ -443,6 +447,8 @@ def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangen
         filename = f"<autodiff-cell-{next(_cell_counter)}>"
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     code_obj = compile(code, filename, "exec")
+    if cell_name is not None and cell_name != filename:
+        linecache.cache[cell_name] = (len(code), None, code.splitlines(True), cell_name)
     outs = _cell_outputs(code, outputs, inputs, namespace)
     runner = _CellRunner(code_obj, inputs, outs)
     names = list(inputs)
@@ -455,11 +461,22 @@ def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangen
         def call(boxed):
             __tracebackhide__ = True
             return runner.run(boxed, ns)
-        return _record(call, names, vals, "cell")
+        tr = _record(call, names, vals, cell_name or "cell")
+        if cell_name is not None:
+            _rename_locations(tr, filename, cell_name)
+        return tr
 
     tr = retrace(values, namespace)
     return Exploration(tr, mode=mode, tangent_seed=tangent_seed, output_seed=output_seed,
                        show=opts, interactive=interactive, retrace=retrace, source=code)
+
+
+def _rename_locations(tr, filename, name):
+    """Show the code's lines as ``name`` (e.g. ``In[3]``) in the trace's nodes and events."""
+    for item in itertools.chain(tr.nodes, tr.events):
+        loc = item.loc
+        if loc and loc[0] == filename:
+            item.loc = (name,) + tuple(loc[1:])
 
 
 def _check_options(mode, show):
@@ -702,7 +719,7 @@ class Exploration:
         tr = self.trace
         ins = ", ".join(f"{n} = {_fmt(v)}" for n, v in self.inputs.items())
         outs = ", ".join(f"{n} = {_fmt(v)}" for n, v in self.outputs.items())
-        what = "cell" if self.source is not None else (tr.function_name or "f")
+        what = tr.function_name or ("cell" if self.source is not None else "f")
         K, D = self.shape
         return (f"{what}: {ins} → {outs} · {tr.n_ops} operations · J is {K}×{D}: "
                 f"{D} forward pass{'es' if D != 1 else ''} or {K} reverse pass{'es' if K != 1 else ''}")
@@ -730,6 +747,9 @@ class Exploration:
             if rev is not None:
                 r += [_fmt(a[n.index]) for a in rev.adjoints]
             rows.append(r)
+        if len(rows) > 40:      # long traces: the first and last rows
+            rows = rows[:24] + [["…", f"{len(rows) - 32} rows", "", ""] + [""] * (len(cols) - 4)] \
+                + rows[-8:]
         widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
         lines = [self.title(), "  ".join(c.ljust(w) for c, w in zip(cols, widths))]
         lines += ["  ".join(x.ljust(w) for x, w in zip(r, widths)).rstrip() for r in rows]

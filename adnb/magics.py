@@ -198,10 +198,12 @@ class AutodiffMagics(Magics):
                 result = explore(f, *fargs, **fkw, **kw)
             else:
                 inputs = self._inputs(args.inputs, ns)
-                code = self.shell.transform_cell(cell)
+                # the magic's line as a comment keeps line numbers those of the notebook cell
+                code = f"# %%autodiff {line.strip()}\n" + self.shell.transform_cell(cell)
                 filename = self.shell.compile.cache(code, self.shell.execution_count)
                 result = explore_cell(code, inputs, outputs=args.out, namespace=ns,
-                                      filename=filename, **kw)
+                                      filename=filename,
+                                      cell_name=f"In[{self.shell.execution_count}]", **kw)
         except ExploreUsageError as err:
             raise UsageError(_one_line(err)) from None
         if args.return_result:
