@@ -1,0 +1,151 @@
+"""Formatting helpers shared by the displays: compact numbers and arrays, labels, source lines.
+
+Lets the table, the text fallback and the graph write values the same way:
+
+* ``short(v)`` — a value in a few characters (``16.7781``, ``(2, 3) [0.1, 0.2, 0.3, …]``);
+* ``exact(v)`` — the full value for a tooltip (``repr`` of the float, a summarised array);
+* ``is_nonfinite(v)`` — inf or nan anywhere in v;
+* ``where(loc)`` / ``source_line(loc)`` — ``file.py:12`` and the text of that line.
+
+Nothing here escapes HTML: callers escape what they put into markup.
+"""
+from __future__ import annotations
+
+import linecache
+import os
+
+import numpy as np
+
+#: significant digits of numbers in tables and graph labels (the title attribute has them all)
+DIGITS = 6
+
+
+def _scalar_text(x, digits):
+    x = float(x)
+    if x != x:
+        return "nan"
+    if x in (float("inf"), float("-inf")):
+        return "inf" if x > 0 else "-inf"
+    if x == 0:
+        return "0"          # -0.0 as 0: the sign of zero is noise for a learner
+    return f"{x:.{digits}g}"
+
+
+def short(v, digits=DIGITS, items=3):
+    """A value in a few characters: numbers to ``digits`` significant digits, arrays as their
+    shape and the first ``items`` entries (all of them when there are at most ``items + 1``).
+
+    Args:
+        v: a number, numpy scalar or array (anything else goes through ``str``).
+        digits: significant digits per number.
+        items: how many entries of an array to show.
+
+    Returns:
+        str, e.g. ``"16.7781"``, ``"[0.162, 0.16]"``, ``"(2, 3) [0, 0.1, 0.2, …]"``.
+    """
+    if v is None:
+        return "0"
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return _scalar_text(v, digits)
+    if isinstance(v, np.ndarray):
+        if v.ndim == 0:
+            return _scalar_text(v[()], digits) if v.dtype.kind in "fiu" else str(v[()])
+        flat = v.reshape(-1)
+        d = max(3, digits - 2)     # entries of an array get fewer digits: the row stays short
+        if v.dtype.kind == "b":
+            fmt = lambda e: "T" if e else "F"          # noqa: E731
+        else:
+            fmt = lambda e: _scalar_text(e, d)          # noqa: E731
+        if flat.size <= items + 1:
+            body = "[" + ", ".join(fmt(e) for e in flat) + "]"
+            return body if v.ndim == 1 else f"{v.shape} {body}"
+        body = "[" + ", ".join(fmt(e) for e in flat[:items]) + ", …]"
+        return f"{v.shape} {body}"
+    return str(v)
+
+
+def exact(v):
+    """The value in full, for a tooltip: ``repr`` of a float (round-trips exactly), a summarised
+    numpy printout of an array with its shape."""
+    if v is None:
+        return "0 (not reached: no path between this node and the seed)"
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, np.ndarray):
+        if v.ndim == 0:
+            return exact(v[()])
+        with np.printoptions(threshold=24, edgeitems=3, precision=17, linewidth=120):
+            return f"shape {v.shape}: {np.array2string(v)}"
+    return str(v)
+
+
+def is_nonfinite(v):
+    """True if v (number or array) holds an inf or a nan; False for None and non-numbers."""
+    if v is None:
+        return False
+    if isinstance(v, float):
+        return v - v != 0
+    try:
+        a = np.asarray(v)
+    except Exception:       # noqa: BLE001 -- anything we cannot read is not a number
+        return False
+    if a.dtype.kind not in "fc":
+        return False
+    return not bool(np.isfinite(a).all())
+
+
+def nonfinite_kind(v):
+    """``"nan"``, ``"inf"``, ``"-inf"`` or ``"inf/nan"`` (mixed) for a non-finite value."""
+    a = np.asarray(v, dtype=float)
+    has_nan = bool(np.isnan(a).any())
+    pos = bool(np.isposinf(a).any())
+    neg = bool(np.isneginf(a).any())
+    if has_nan and not (pos or neg):
+        return "nan"
+    if pos and not (neg or has_nan):
+        return "inf"
+    if neg and not (pos or has_nan):
+        return "-inf"
+    return "inf/nan"
+
+
+def shape_text(v):
+    """``"scalar"`` or the shape of an array as ``"(2, 3)"``."""
+    s = np.shape(v) if v is not None else ()
+    return "scalar" if not s else str(tuple(s))
+
+
+def where(loc):
+    """``file.py:12`` for a node's ``loc`` (filename, line, function); "" if unknown."""
+    if not loc:
+        return ""
+    return f"{os.path.basename(loc[0])}:{loc[1]}"
+
+
+def where_long(loc):
+    """``/full/path/file.py, line 12, in f`` for a tooltip."""
+    if not loc:
+        return ""
+    return f"{loc[0]}, line {loc[1]}, in {loc[2]}"
+
+
+def source_line(loc):
+    """The stripped text of the source line ``loc`` points to ("" when it cannot be read)."""
+    if not loc:
+        return ""
+    try:
+        return linecache.getline(loc[0], int(loc[1])).strip()
+    except Exception:       # noqa: BLE001 -- a missing file just means no source text
+        return ""
+
+
+def display_name(node):
+    """The user's name of a node when it adds information (not just its own label)."""
+    name = node.name
+    if not name or name == node.label:
+        return ""
+    return str(name)

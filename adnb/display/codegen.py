@@ -1,0 +1,496 @@
+"""Generate the tangent and adjoint programs of a trace as readable, runnable Python.
+
+The chapter's central idea (Bishop & Bishop §8.2): automatic differentiation generates the code
+for the derivatives from the code for the function. Lets you read that code:
+
+* ``tangent_code(trace)`` — forward mode: the primal statements with, after each, its tangent
+  statement v̇_i = Σ_{j∈pa(i)} ∂v_i/∂v_j v̇_j (eq. 8.57), e.g. ``v3_dot = v1_dot * v2 + v1 *
+  v2_dot``. The function takes the inputs and their tangents (the seed ẋ) and returns the outputs
+  and their tangents (J ẋ).
+* ``adjoint_code(trace)`` — reverse mode: the primal sweep, then v̄_i = Σ_{j∈ch(i)} v̄_j ∂v_j/∂v_i
+  (eq. 8.69) from the outputs back, e.g. ``v3_bar = v5_bar * v5 + v6_bar``. The function takes the
+  inputs and the output seeds ȳ and returns the outputs and the input adjoints (ȳᵀ J).
+* ``compile_code(code)`` — run the generated source and return its function.
+
+Comments point back to the user's source lines. Every statement mirrors the rule the sweeps use
+(same operations in the same order, the same elementary functions from
+``adnb.display.codegen_runtime``), so running the code gives exactly the sweeps' numbers. One
+difference: a sweep skips parents it has not reached, the code multiplies their zero tangents;
+0 · inf = nan where a sweep would give 0.
+"""
+from __future__ import annotations
+
+import keyword
+import re
+
+import numpy as np
+
+from . import _format as F
+from .sweep import quiet
+
+__all__ = ["tangent_code", "adjoint_code", "compile_code"]
+
+_RUNTIME = "adnb.display.codegen_runtime"
+
+# Python mirrors of the core's rules. {0}, {1}, {2}: arguments; {ans}: the node's value;
+# {t}: an argument's tangent; {g}: the node's adjoint; other names: the node's params.
+_PRIMAL = {
+    "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
+    "neg": "-{0}", "matmul": "{0} @ {1}",
+    "abs": "absolute({0})", "maximum": "maximum({0}, {1})", "minimum": "minimum({0}, {1})",
+    "arctan2": "arctan2({0}, {1})", "where": "where({0}, {1}, {2})",
+    "sum": "np.sum({0}, axis={axes}, keepdims={keepdims})",
+    "reshape": "np.reshape({0}, {shape})", "transpose": "np.transpose({0}, {axes})",
+    "broadcast_to": "np.broadcast_to({0}, {shape})", "getitem": "{0}[{idx}]",
+}
+_UNARY = ("exp", "log", "log1p", "expm1", "sqrt", "square", "reciprocal", "sin", "cos", "tan",
+          "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh")
+for _name in _UNARY:
+    _PRIMAL[_name] = _name + "({0})"
+
+# local partials, used where the core derives the rules from them (v̇ += ∂v/∂v_k · v̇_k)
+_PARTIALS = {
+    "mul": ("{1}", "{0}"),
+    "pow": ("{1} * {0} ** ({1} - 1)", None),
+    "arctan2": ("{1} / ({1} * {1} + {0} * {0})", "-{0} / ({1} * {1} + {0} * {0})"),
+    "exp": ("{ans}",), "log": ("1.0 / {0}",), "log1p": ("1.0 / (1.0 + {0})",),
+    "expm1": ("{ans} + 1.0",), "sqrt": ("0.5 / {ans}",), "square": ("2.0 * {0}",),
+    "reciprocal": ("-{ans} * {ans}",), "sin": ("cos({0})",), "cos": ("-sin({0})",),
+    "tan": ("1.0 + {ans} * {ans}",), "arcsin": ("1.0 / sqrt(1.0 - {0} * {0})",),
+    "arccos": ("-1.0 / sqrt(1.0 - {0} * {0})",), "arctan": ("1.0 / (1.0 + {0} * {0})",),
+    "sinh": ("cosh({0})",), "cosh": ("sinh({0})",), "tanh": ("1.0 - {ans} * {ans}",),
+}
+# explicit tangent / adjoint rules of the core, written out
+_JVP = {
+    "add": ("{t}", "{t}"), "sub": ("{t}", "-{t}"), "neg": ("-{t}",),
+    "div": ("{t} / {1}", "-{t} * {ans} / {1}"),
+    "where": (None, "where({0}, {t}, 0.0)", "where({0}, 0.0, {t})"),
+    "matmul": ("{t} @ {1}", "{0} @ {t}"),
+    "sum": ("np.sum({t}, axis={axes}, keepdims={keepdims})",),
+    "reshape": ("np.reshape({t}, {shape})",), "transpose": ("np.transpose({t}, {axes})",),
+    "broadcast_to": ("np.broadcast_to({t}, {shape})",), "getitem": ("{t}[{idx}]",),
+}
+_VJP = {
+    "add": ("{g}", "{g}"), "sub": ("{g}", "-{g}"), "neg": ("-{g}",),
+    "div": ("{g} / {1}", "-{g} * {ans} / {1}"),
+    "where": (None, "where({0}, {g}, 0.0)", "where({0}, 0.0, {g})"),
+    "reshape": ("np.reshape({g}, {shape0})",), "transpose": ("np.transpose({g}, {inv_axes})",),
+    "broadcast_to": ("unbroadcast({g}, {shape0})",), "getitem": ("untake({g}, {idx}, {shape0})",),
+}
+_ATOM = re.compile(r"^[A-Za-z_][A-Za-z_0-9.]*$|^[0-9.]+$|^[A-Za-z_][A-Za-z_0-9.]*\([^()]*\)$")
+
+
+def _literal(v):
+    """Python source for a constant or a parameter (exact: floats via repr)."""
+    if v is None or v is Ellipsis:
+        return "..." if v is Ellipsis else "None"
+    if isinstance(v, (bool, np.bool_)):
+        return repr(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return f"({int(v)})" if v < 0 else str(int(v))
+    if isinstance(v, (float, np.floating)):
+        x = float(v)
+        if x != x:
+            return "float('nan')"
+        if x in (float("inf"), float("-inf")):
+            return "float('inf')" if x > 0 else "(-float('inf'))"
+        return f"({x!r})" if x < 0 or (x == 0 and str(x).startswith("-")) else repr(x)
+    if isinstance(v, slice):
+        return f"slice({_literal(v.start)}, {_literal(v.stop)}, {_literal(v.step)})"
+    if isinstance(v, tuple):
+        inner = ", ".join(_literal(x) for x in v)
+        return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, list):
+        return "[" + ", ".join(_literal(x) for x in v) + "]"
+    if isinstance(v, np.ndarray):
+        dtype = "" if v.dtype in (np.float64, np.int64, np.bool_) else f", dtype=np.{v.dtype}"
+        if v.ndim == 0:
+            return f"np.array({_literal(v[()])}{dtype})"
+        return f"np.array({v.tolist()!r}{dtype})"
+    if isinstance(v, str):
+        return repr(v)
+    raise TypeError(f"cannot write a {type(v).__name__} constant into generated code")
+
+
+def _group(expr):
+    """Bracket an expression unless it is a name, a number or a single call."""
+    return expr if _ATOM.match(expr) else f"({expr})"
+
+
+class _Writer:
+    """Shared machinery of both generators: names, constants, statements per node."""
+
+    def __init__(self, trace):
+        self.trace = trace
+        self.nodes = trace.nodes
+        self.consts = []          # (name, source) of constants hoisted out of the body
+        self.helpers = set()      # names imported from the runtime
+        self.params = self._input_names()
+
+    # -- names ------------------------------------------------------------------------------
+    def _input_names(self):
+        taken = set(_PRIMAL) | set(_UNARY) | {"np", "local_partial", "unbroadcast", "untake",
+                                              "apply", "jvp_rule", "vjp_rule"}
+        names = []
+        for j, i in enumerate(self.trace.inputs):
+            name = self.nodes[i].name
+            ok = (isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
+                  and not re.match(r"^v\d+(_dot|_bar)?$", name) and name not in taken
+                  and not re.match(r"^_c\d+$", name) and not name.endswith(("_dot", "_bar")))
+            names.append(name if ok else f"x{j + 1}")
+            taken.add(names[-1])
+        if len(set(names)) != len(names):
+            names = [f"x{j + 1}" for j in range(len(names))]
+        return names
+
+    def function_name(self, suffix):
+        base = self.trace.function_name or "f"
+        base = re.sub(r"\W", "_", str(base))
+        if not base.isidentifier() or base.startswith("_"):
+            base = "f"
+        return f"{base}_{suffix}"
+
+    def arg(self, node, k):
+        """Source for argument k of a node: its variable, or the constant written out."""
+        p = node.parents[k]
+        if p >= 0:
+            return f"v{p + 1}"
+        return self.const(node.args[k])
+
+    def const(self, value):
+        if isinstance(value, np.ndarray) and value.size > 6:
+            name = f"_c{len(self.consts) + 1}"
+            self.consts.append((name, _literal(value)))
+            return name
+        return _literal(value)
+
+    def fill(self, template, node, **extra):
+        params = dict(node.params or {})
+        fields = {k: _literal(v) for k, v in params.items()}
+        fields["ans"] = f"v{node.index + 1}"
+        for k, a in enumerate(node.args):
+            fields[f"shape{k}"] = _literal(tuple(np.shape(a)))
+        if "axes" in params and isinstance(params["axes"], tuple):
+            fields["inv_axes"] = _literal(tuple(int(x) for x in np.argsort(params["axes"])))
+        fields.update(extra)
+        args = [self.arg(node, k) for k in range(len(node.args))]
+        if "idx" not in fields and len(args) > 1:
+            fields["idx"] = args[1]        # getitem(x, idx): the index may come as an argument
+        return template.format(*args, **fields)
+
+    def use(self, *names):
+        self.helpers.update(names)
+
+    # -- statements ---------------------------------------------------------------------------
+    def primal(self, node):
+        name = node.prim.name
+        if name == "pow":
+            base = node.args[0]
+            if isinstance(base, np.ndarray) or isinstance(node.args[1], np.ndarray):
+                return self.fill("np.power({0}, {1})", node)
+            return self.fill("{0} ** {1}", node)
+        tpl = _PRIMAL.get(name)
+        if tpl is None:
+            self.use("apply")
+            return self._generic("apply", node, [repr(name)])
+        for h in re.findall(r"\b(" + "|".join(_UNARY + ("absolute", "maximum", "minimum",
+                                                        "arctan2", "where")) + r")\(", tpl):
+            self.use(h)
+        return self.fill(tpl, node)
+
+    def _generic(self, helper, node, head):
+        args = [self.arg(node, k) for k in range(len(node.args))]
+        params = [f"{k}={_literal(v)}" for k, v in (node.params or {}).items()]
+        return f"{helper}(" + ", ".join(head + args + params) + ")"
+
+    def partial(self, node, k):
+        """Source of ∂v/∂(argument k), or a runtime call when there is no short formula."""
+        table = _PARTIALS.get(node.prim.name)
+        tpl = table[k] if table is not None and k < len(table) else None
+        if tpl is None:
+            self.use("local_partial")
+            args = ", ".join([f"v{node.index + 1}"] + [self.arg(node, j)
+                                                        for j in range(len(node.args))])
+            return f"local_partial({node.prim.name!r}, {k}, {args})"
+        for h in re.findall(r"\b(sin|cos|sqrt|cosh|sinh)\(", tpl):
+            self.use(h)
+        return self.fill(tpl, node)
+
+    def tangent_term(self, node, k, t):
+        """Source of argument k's contribution to v̇ (the core's rule, same operation order)."""
+        prim = node.prim
+        if prim.jvp is None and prim.partials is not None:
+            return f"{t} * {_group(self.partial(node, k))}"     # ∂v/∂v_k v̇_k (eq. 8.57)
+        table = _JVP.get(prim.name)
+        tpl = table[k] if table is not None and k < len(table) else None
+        if tpl is None:
+            self.use("jvp_rule")
+            return self._rule_call("jvp_rule", node, k, t)
+        if "where(" in tpl:
+            self.use("where")
+        return self.fill(tpl, node, t=t)
+
+    def adjoint_term(self, node, k, g):
+        """Source of the contribution of v̄ (this node's adjoint g) to argument k's adjoint."""
+        prim = node.prim
+        if prim.vjp is None and prim.partials is not None:
+            expr = f"{g} * {_group(self.partial(node, k))}"      # v̄ ∂v/∂v_k (eq. 8.69)
+        else:
+            tpl = self._vjp_template(node, k)
+            if tpl is None:
+                self.use("vjp_rule")
+                return self._rule_call("vjp_rule", node, k, g)
+            for h in ("where", "unbroadcast", "untake"):
+                if h + "(" in tpl:
+                    self.use(h)
+            expr = self.fill(tpl, node, g=g)
+        if prim.elementwise:
+            target = tuple(np.shape(node.args[k]))
+            if tuple(np.shape(node.ans)) != target:
+                self.use("unbroadcast")        # sum over the axes broadcasting added
+                expr = f"unbroadcast({expr}, {_literal(target)})"
+        return expr
+
+    def _vjp_template(self, node, k):
+        name = node.prim.name
+        if name == "matmul":
+            xs, ys = np.shape(node.args[0]), np.shape(node.args[1])
+            if len(xs) == 2 and len(ys) == 2:
+                return ("{g} @ {1}.T", "{0}.T @ {g}")[k]
+            if len(xs) == 1 and len(ys) == 1:
+                return ("{g} * {1}", "{g} * {0}")[k]
+            return None
+        if name == "sum":
+            axes, keepdims = node.params["axes"], node.params["keepdims"]
+            shape = tuple(np.shape(node.args[0]))
+            if not keepdims and shape:
+                kshape = tuple(1 if i in axes else n for i, n in enumerate(shape))
+                return "np.broadcast_to(np.reshape({g}, %s), {shape0})" % _literal(kshape)
+            return "np.broadcast_to({g}, {shape0})"
+        table = _VJP.get(name)
+        return table[k] if table is not None and k < len(table) else None
+
+    def _rule_call(self, helper, node, k, incoming):
+        args = [self.arg(node, j) for j in range(len(node.args))]
+        params = [f"{key}={_literal(v)}" for key, v in (node.params or {}).items()]
+        return (f"{helper}({node.prim.name!r}, {k}, {incoming}, v{node.index + 1}, " +
+                ", ".join(args + params) + ")")
+
+    def comment(self, node):
+        """``# line 12: a1 = w1 * x + b1`` for the source line of a node."""
+        if not node.loc:
+            return None
+        src = F.source_line(node.loc).replace("\n", " ")
+        return f"# line {node.loc[1]}: {src}" if src else f"# line {node.loc[1]}"
+
+    def header(self, lines):
+        imports = ["import numpy as np"]
+        if self.helpers:
+            imports.append(f"from {_RUNTIME} import " + ", ".join(sorted(self.helpers)))
+        consts = [f"{n} = {src}" for n, src in self.consts]
+        return "\n".join(imports + ([""] if consts else []) + consts + ["", ""] + lines) + "\n"
+
+
+def _zero(shape):
+    return "0.0" if not shape else f"np.zeros({_literal(tuple(shape))})"
+
+
+def _tangent_shape(node, k):
+    """Shape of argument k's tangent contribution, as the core computes it (for broadcasting)."""
+    from ..core.forward import tangent_contribution
+    t = np.ones(np.shape(node.args[k])) if np.shape(node.args[k]) else 1.0
+    with quiet():
+        try:
+            c = tangent_contribution(node.prim, k, t, node.ans, node.args, node.params or {})
+        except Exception:       # noqa: BLE001 -- fall back to the value's shape
+            return tuple(np.shape(node.ans))
+    return tuple(np.shape(c))
+
+
+def _lines_by_source(w, body_for_node, nodes):
+    """Statements grouped under a comment per source line, for the given nodes."""
+    out = []
+    last = object()
+    for node in nodes:
+        key = node.loc[:2] if node.loc else None
+        if key != last:
+            c = w.comment(node)
+            if c:
+                out.append("    " + c)
+            last = key
+        out.extend("    " + s for s in body_for_node(node))
+    return out
+
+
+def tangent_code(trace, name=None, return_all=False):
+    """The forward-mode (tangent) program of a trace, as Python source.
+
+    Args:
+        trace: a ``Trace`` (explore mode: constants and shapes are read from it).
+        name: the function's name (default ``<function>_tangent``).
+        return_all: return a dict of every v_i and v̇_i (``{"v3": ..., "v3_dot": ...}``) instead
+            of the outputs and their tangents.
+
+    Returns:
+        str: a module defining ``def f_tangent(x1, x2, x1_dot, x2_dot)`` that returns
+        ``(outputs, output tangents)`` — single values for one output, tuples otherwise.
+
+    Example:
+        >>> src = tangent_code(adnb.trace(f, 1.0, 2.0))
+        >>> f_tangent = compile_code(src)
+        >>> f_tangent(1.0, 2.0, 1.0, 0.0)      # ẋ = e1: the first Jacobian column
+    """
+    w = _Writer(trace)
+    fname = name or w.function_name("tangent")
+    ins = w.params
+    lines = [f"def {fname}({', '.join(ins + [n + '_dot' for n in ins])}):",
+             f'    """Tangent program of {_safe_doc(trace.function_name)}: every v_i and its '
+             f"tangent v\u0307_i = \u03a3_(j in pa(i)) \u2202v_i/\u2202v_j v\u0307_j (eq. 8.57).",
+             "",
+             "    Takes the inputs and their tangents (the seed \u1e8b); returns the outputs and their",
+             f'    tangents (J \u1e8b)."""']
+    for j, i in enumerate(trace.inputs):
+        lines.append(f"    v{i + 1}, v{i + 1}_dot = {ins[j]}, {ins[j]}_dot")
+
+    def body(node):
+        if node.prim is None:
+            return []
+        v = f"v{node.index + 1}"
+        out = [f"{v} = {w.primal(node)}"]
+        terms, shapes = [], []
+        for k, p in enumerate(node.parents):
+            if p < 0:
+                continue
+            terms.append(w.tangent_term(node, k, f"v{p + 1}_dot"))
+            if node.prim.elementwise:
+                shapes.append(_tangent_shape(node, k))
+        expr = _sum(terms) if terms else _zero(np.shape(node.ans))
+        target = tuple(np.shape(node.ans))
+        if node.prim.elementwise and terms and np.broadcast_shapes(*shapes) != target:
+            expr = f"np.broadcast_to({expr}, {_literal(target)})"
+        out.append(f"{v}_dot = {expr}")
+        return out
+
+    ops = [n for n in trace.nodes if n.prim is not None]
+    lines += _lines_by_source(w, body, ops)
+    if return_all:
+        lines.append("    return {k: val for k, val in locals().items() if k.startswith('v')}")
+    else:
+        outs = [(f"v{o + 1}", f"v{o + 1}_dot") if o >= 0 else
+                (w.const(v), _zero(np.shape(v))) for o, v in zip(trace.outputs, trace.output_values)]
+        lines.append("    return " + _pack([a for a, _ in outs]) + ", " + _pack([b for _, b in outs]))
+    return w.header(lines)
+
+
+def adjoint_code(trace, name=None, return_all=False):
+    """The reverse-mode (adjoint) program of a trace, as Python source.
+
+    Args:
+        trace: a ``Trace`` (explore mode).
+        name: the function's name (default ``<function>_adjoint``).
+        return_all: return a dict of every v_i and v̄_i instead of outputs and input adjoints.
+
+    Returns:
+        str: a module defining ``def f_adjoint(x1, x2, f1_bar, f2_bar)`` (a single scalar output
+        gets the default seed ``f_bar=1.0``) that runs the primal sweep, then the adjoint sweep in
+        decreasing index order, and returns ``(outputs, input adjoints)`` — single values for one
+        output / one input, tuples otherwise. Nodes without a path to an output get no adjoint.
+    """
+    from .sweep import children_map, _ancestors_of_outputs
+    w = _Writer(trace)
+    fname = name or w.function_name("adjoint")
+    ins = w.params
+    n_out = len(trace.outputs)
+    seeds = [f"f{k + 1}_bar" if n_out > 1 else "f_bar" for k in range(n_out)]
+    seed_params = [s for s, o in zip(seeds, trace.outputs) if o >= 0]
+    if n_out == 1 and trace.outputs[0] >= 0 and not np.shape(trace.nodes[trace.outputs[0]].ans):
+        seed_params = ["f_bar=1.0"]
+    lines = [f"def {fname}({', '.join(ins + seed_params)}):",
+             f'    """Adjoint program of {_safe_doc(trace.function_name)}: the primal sweep, then '
+             f"v\u0304_i = \u03a3_(j in ch(i)) v\u0304_j \u2202v_j/\u2202v_i (eq. 8.69)",
+             "    from the outputs back.",
+             "",
+             "    Takes the inputs and one seed v\u0304 per output; returns the outputs and the adjoints",
+             f'    of the inputs (\u0233\u1d40 J)."""',
+             "    # primal sweep: every v_i is kept for the reverse sweep"]
+    for j, i in enumerate(trace.inputs):
+        lines.append(f"    v{i + 1} = {ins[j]}")
+    ops = [n for n in trace.nodes if n.prim is not None]
+    lines += _lines_by_source(w, lambda n: [f"v{n.index + 1} = {w.primal(n)}"], ops)
+
+    reached = set(_ancestors_of_outputs(trace))
+    children = children_map(trace)
+    seed_of = {}
+    for k, o in enumerate(trace.outputs):
+        if o >= 0:
+            seed_of.setdefault(o, []).append(seeds[k])
+    lines.append("    # reverse sweep, from the outputs back: v\u0304_i = \u03a3_(j in ch(i)) "
+                 "v\u0304_j \u2202v_j/\u2202v_i")
+    for i in sorted(reached, reverse=True):
+        node = trace.nodes[i]
+        terms = list(seed_of.get(i, []))
+        # the sweep adds contributions child by child from the highest index down
+        for j in sorted(children[i], reverse=True):
+            if j not in reached:
+                continue
+            child = trace.nodes[j]
+            for k, p in enumerate(child.parents):
+                if p == i:
+                    terms.append(w.adjoint_term(child, k, f"v{j + 1}_bar"))
+        if len(terms) == 2:
+            terms.reverse()      # a + b == b + a exactly; the book lists children upwards
+        expr = _sum(terms) if terms else _zero(np.shape(node.ans))
+        if node.loc:
+            where = f"  # v{i + 1}: line {node.loc[1]}"
+        else:
+            where = f"  # input {ins[trace.inputs.index(i)]}" if node.prim is None else ""
+        lines.append(f"    v{i + 1}_bar = {expr}{where}")
+    if return_all:
+        lines.append("    return {k: val for k, val in locals().items() if k.startswith('v')}")
+    else:
+        outs = [f"v{o + 1}" if o >= 0 else w.const(v)
+                for o, v in zip(trace.outputs, trace.output_values)]
+        grads = [f"v{i + 1}_bar" if i in reached else _zero(np.shape(trace.nodes[i].ans))
+                 for i in trace.inputs]
+        lines.append("    return " + _pack(outs) + ", " + _pack(grads))
+    return w.header(lines)
+
+
+def _sum(terms):
+    """``a + b + c`` left to right, as the sweeps add; ``a + -b`` is written ``a - b`` (the same
+    IEEE operation)."""
+    out = terms[0]
+    for t in terms[1:]:
+        out += f" - {t[1:]}" if t.startswith("-") and not t.startswith("-(") else f" + {t}"
+    return out
+
+
+def _pack(items):
+    if len(items) == 1:
+        return items[0]
+    return "(" + ", ".join(items) + ")"
+
+
+def _safe_doc(name):
+    """A function name for a docstring (no quotes or backslashes that would end it)."""
+    return re.sub(r"[\"'\\]", "", str(name or "f"))
+
+
+def compile_code(code, name=None):
+    """Execute generated source and return the function it defines.
+
+    Args:
+        code: source from ``tangent_code`` or ``adjoint_code``.
+        name: the function to return (default: the first ``def`` in the code).
+
+    Returns:
+        the function.
+    """
+    if name is None:
+        m = re.search(r"^def (\w+)\(", code, re.M)
+        if m is None:
+            raise ValueError("no function definition in the code")
+        name = m.group(1)
+    namespace = {}
+    exec(compile(code, f"<adnb generated {name}>", "exec"), namespace)   # noqa: S102
+    return namespace[name]
