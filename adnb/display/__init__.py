@@ -19,8 +19,8 @@ draw or do algebra.
 from .html import trace_table, trace_text
 from .graph import to_networkx, draw_graph, graph_png, fold_graph
 from .codegen import tangent_code, adjoint_code, compile_code
-# from .numerical import difference_errors, plot_difference_errors
-# from .symbolic import to_sympy, symbolic_derivatives, swell_report, logistic_swell
+from .numerical import difference_errors, plot_difference_errors
+from .symbolic import to_sympy, symbolic_derivatives, swell_report, logistic_swell
 from .sweep import sweep_steps, sweep_state
 from .folding import find_loops
 
