@@ -51,7 +51,9 @@ def as_input(x, what="argument"):
             f"{what} is a {kind} array; adnb differentiates with respect to real float arrays. "
             "Convert it with x.astype(float) if it holds real numbers.")
     if isinstance(x, complex):
-        raise NotDifferentiableTypeError(f"{what} is complex ({x!r}); adnb works with real numbers.")
+        raise NotDifferentiableTypeError(
+            f"{what} is complex ({x!r}); adnb differentiates with respect to real floats and "
+            "float arrays. Pass the real and imaginary parts as two float inputs.")
     raise NotDifferentiableTypeError(
         f"{what} is of type {type(x).__name__} ({x!r:.60}); adnb can differentiate with respect "
         "to floats, float arrays, and tuples/lists/dicts of them. Pass the value as a number or "

@@ -55,6 +55,18 @@ def _mask(cond):
     return np.asarray(c, dtype=float)
 
 
+def _select(cond, t):
+    """t where cond holds, else an exact 0 -- never 0 · t, which is nan when t is inf (the
+    tangent or adjoint of an unselected √x at 0 must not poison the result)."""
+    c = unwrap(cond)
+    if isinstance(c, (bool, np.bool_)):
+        if c:
+            return t
+        s = shape_of(t)
+        return np.zeros(s) if s else 0.0
+    return where_(c, t, 0.0)
+
+
 # ============================================================================================
 # Elementwise binary
 # ============================================================================================
@@ -123,13 +135,21 @@ maximum = define_primitive(
     formula="max({0}, {1})",
     # at a tie the first argument takes the whole derivative (documented one-sided choice)
     partials=(lambda ans, x, y: _mask(unwrap(x) >= unwrap(y)),
-              lambda ans, x, y: _mask(unwrap(x) < unwrap(y))))
+              lambda ans, x, y: _mask(unwrap(x) < unwrap(y))),
+    jvp=(lambda t, ans, x, y: _select(unwrap(x) >= unwrap(y), t),
+         lambda t, ans, x, y: _select(unwrap(x) < unwrap(y), t)),
+    vjp=(lambda g, ans, x, y: _select(unwrap(x) >= unwrap(y), g),
+         lambda g, ans, x, y: _select(unwrap(x) < unwrap(y), g)))
 
 minimum = define_primitive(
     "minimum", np.minimum, numpy=(np.minimum, np.fmin), elementwise=True, keep="args",
     formula="min({0}, {1})",
     partials=(lambda ans, x, y: _mask(unwrap(x) <= unwrap(y)),
-              lambda ans, x, y: _mask(unwrap(x) > unwrap(y))))
+              lambda ans, x, y: _mask(unwrap(x) > unwrap(y))),
+    jvp=(lambda t, ans, x, y: _select(unwrap(x) <= unwrap(y), t),
+         lambda t, ans, x, y: _select(unwrap(x) > unwrap(y), t)),
+    vjp=(lambda g, ans, x, y: _select(unwrap(x) <= unwrap(y), g),
+         lambda g, ans, x, y: _select(unwrap(x) > unwrap(y), g)))
 
 arctan2 = define_primitive(
     "arctan2", np.arctan2, numpy=(np.arctan2,), elementwise=True, keep="args",
@@ -299,13 +319,20 @@ def _def_extremum(name, fn):
         name, lambda x, axes, keepdims: fn(x, axis=axes, keepdims=keepdims),
         formula=name + "({0})", keep="both",
         jvp=(lambda t, ans, x, axes, keepdims:
-             sum_(t * _tie_weights(ans, x, axes, keepdims), axes=axes, keepdims=keepdims),),
+             sum_(_weighted(t, ans, x, axes, keepdims), axes=axes, keepdims=keepdims),),
         vjp=(lambda g, ans, x, axes, keepdims:
-             _expand_to(g, x.shape, axes, keepdims) * _tie_weights(ans, x, axes, keepdims),))
+             _weighted(_expand_to(g, x.shape, axes, keepdims), ans, x, axes, keepdims),))
     prim.jvp_batched = (lambda t, ans, x, axes, keepdims:
-                        sum_(t * _tie_weights(ans, x, axes, keepdims),
+                        sum_(_weighted(t, ans, x, axes, keepdims),
                              axes=tuple(a + 1 for a in axes), keepdims=keepdims),)
     return prim
+
+
+def _weighted(t, ans, x, axes, keepdims):
+    """t times the tie weights, with entries that are not extreme exactly 0 (an inf tangent
+    of a non-selected entry must not turn into 0 · inf = nan)."""
+    w = _tie_weights(ans, x, axes, keepdims)
+    return _select(w > 0, t) * w
 
 
 max_ = _def_extremum("max", np.max)
@@ -838,6 +865,19 @@ def np_where(condition, x=None, y=None):
     return where_(cond, x, y)
 
 
+@implements(np.sort)
+def np_sort(a, axis=-1, kind=None, order=None, **kw):
+    # the values themselves, permuted: a getitem with the sorting permutation (primal values)
+    if order is not None:
+        raise UnsupportedOperationError("np.sort(order=...) (structured arrays) is not supported")
+    if axis is None:
+        a, axis = np_reshape(a, (-1,)), 0
+    perm = np.argsort(unwrap(a), axis=axis, kind=kind, **kw)
+    grid = list(np.indices(perm.shape, sparse=True))
+    grid[int(axis) % perm.ndim] = perm
+    return getitem(a, tuple(grid))
+
+
 @implements(np.clip)
 def np_clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
     _reject("clip", out=out, **kw)
@@ -1014,7 +1054,7 @@ def _primal_only(f):
 # results that are integers or booleans: computed on primal values (no derivative to carry)
 for _f in (np.argmax, np.argmin, np.argsort, np.isclose, np.allclose, np.array_equal, np.any,
            np.all, np.count_nonzero, np.nonzero, np.isfinite, np.isnan, np.round, np.around,
-           np.sign, np.floor, np.ceil, np.searchsorted, np.sort, np.result_type):
+           np.sign, np.floor, np.ceil, np.searchsorted, np.result_type):
     if hasattr(_f, "__name__"):
         ARRAY_FUNCTIONS[_f] = _primal_only(_f)
 
