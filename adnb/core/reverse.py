@@ -178,8 +178,9 @@ def backward(trace, seeds, keep_all=False):
                 if prim.elementwise:
                     if type(c) is np.ndarray and not _finite_sum(c):
                         c = fix_nonfinite(c, g, trace.node(i), prim, "reverse", ans)
-                    if shape_of(c) != args[k].shape:
-                        c = unbroadcast(c, args[k].shape)
+                    target = shape_of(args[k])
+                    if shape_of(c) != target:
+                        c = unbroadcast(c, target)
                     elif type(c) is not np.ndarray and nonfinite(c):
                         c = fix_nonfinite(c, g, trace.node(i), prim, "reverse", ans)
             a = adj[p]

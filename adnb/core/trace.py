@@ -159,19 +159,33 @@ class Trace:
     def process(self, prim, args, params):
         # The hot path of every traced operation, kept lean (benchmarks/ holds the budget).
         # Unpack this trace's tracers into (value, parent index); anything else is a constant.
-        vals = []
-        parents = []
-        plain = True            # no tracer of an outer transformation among the values
-        for a in args:
-            if type(a) is TapeTracer and a.trace is self:
-                v = a.primal
-                parents.append(a.index)
+        if len(args) == 2:      # binary operations: unrolled, the commonest case
+            x, y = args
+            if type(x) is TapeTracer and x.trace is self:
+                vx, px = x.primal, x.index
             else:
-                v = a
-                parents.append(-1)
-            vals.append(v)
-            if plain and type(v) is not float and isinstance(v, Tracer):
-                plain = False
+                vx, px = x, -1
+            if type(y) is TapeTracer and y.trace is self:
+                vy, py = y.primal, y.index
+            else:
+                vy, py = y, -1
+            vals, parents = [vx, vy], [px, py]
+            plain = not ((type(vx) is not float and isinstance(vx, Tracer))
+                         or (type(vy) is not float and isinstance(vy, Tracer)))
+        else:
+            vals = []
+            parents = []
+            plain = True        # no tracer of an outer transformation among the values
+            for a in args:
+                if type(a) is TapeTracer and a.trace is self:
+                    v = a.primal
+                    parents.append(a.index)
+                else:
+                    v = a
+                    parents.append(-1)
+                vals.append(v)
+                if plain and type(v) is not float and isinstance(v, Tracer):
+                    plain = False
         if not plain:
             ans = prim(*vals, **params)     # outer transformations see the operation too
         elif prim.scalar_impl is not None and type(vals[0]) is float and len(vals) == 1:

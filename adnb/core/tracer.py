@@ -80,10 +80,10 @@ class Tracer:
         return (self[i] for i in range(len(self)))
 
     # ---- arithmetic ----------------------------------------------------------------------
-    # With a plain number on the other side this tracer's transformation is the only one
-    # involved, so bind's search for the innermost one can be skipped (a hot path).
+    # With a plain number (or a tracer of the same transformation) on the other side, this
+    # tracer's transformation is the only one involved: bind's search can be skipped (hot path).
     def __add__(self, other):
-        if type(other) in _PLAIN:
+        if type(other) in _PLAIN or (type(other) is type(self) and other.trace is self.trace):
             return self.trace.process(P.add, (self, other), _NO_PARAMS)
         return P.add(self, other)
 
@@ -93,7 +93,7 @@ class Tracer:
         return P.add(other, self)
 
     def __sub__(self, other):
-        if type(other) in _PLAIN:
+        if type(other) in _PLAIN or (type(other) is type(self) and other.trace is self.trace):
             return self.trace.process(P.sub, (self, other), _NO_PARAMS)
         return P.sub(self, other)
 
@@ -103,7 +103,7 @@ class Tracer:
         return P.sub(other, self)
 
     def __mul__(self, other):
-        if type(other) in _PLAIN:
+        if type(other) in _PLAIN or (type(other) is type(self) and other.trace is self.trace):
             return self.trace.process(P.mul, (self, other), _NO_PARAMS)
         return P.mul(self, other)
 
@@ -241,6 +241,8 @@ class Tracer:
         if method == "__call__" and not kwargs:       # the common case, first
             prim = P.UFUNCS.get(ufunc)
             if prim is not None:
+                if len(inputs) == 1:                  # np.sin(x): x's transformation handles it
+                    return self.trace.process(prim, inputs, _NO_PARAMS)
                 return prim(*inputs)
         if method != "__call__":
             raise UnsupportedOperationError(
