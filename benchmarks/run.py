@@ -9,7 +9,9 @@ the parent waits for each reply), single-threaded
 BLAS / XLA / torch, float64 everywhere. Each case is called once and checked against a hand-written
 derivative, warmed up, then timed in repeats that are interleaved across cases and systems (round
 r times every case on every system, in a rotating system order), and the table reports medians.
-Ratios are taken within the same run. Quick mode (< 1 min): 3 short repeats, a 3×3 W3 grid
+Ratios are taken within the same run. Quick mode (< 1 min): 3 short repeats (cases slower than
+0.25 s per call are timed once; eager JAX, whose first calls compile every op, is left out unless
+named in --systems), a 3×3 W3 grid
 (D, K ∈ {1, 16, 256}) and a 250-step W5 chain (the memory figure is per step); full mode: 7
 repeats, the 5×5 grid, 2,000 steps (a few minutes).
 
@@ -39,6 +41,8 @@ from benchmarks.memory import MEMORY_SYSTEMS               # noqa: E402
 from benchmarks.systems import MODULE, SYSTEMS             # noqa: E402
 
 WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+QUICK_SKIPS = ("jax",)  # eager JAX compiles every op on first use (~15 s of setup): full mode only
+SLOW_CALL_S = 0.25      # quick mode times cases slower than this per call only once
 CHECK_TOL = 1e-8        # largest relative error (per part) against the hand-written derivative
 
 # Timed rows of the main table, by group:
@@ -170,7 +174,10 @@ def run(args):
     for w in workloads:
         if w not in WORKLOADS:
             sys.exit(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")
-    wanted = [s.strip() for s in args.systems.split(",")] if args.systems else list(SYSTEMS)
+    if args.systems:
+        wanted = [s.strip() for s in args.systems.split(",")]
+    else:
+        wanted = [s for s in SYSTEMS if not (args.quick and s in QUICK_SKIPS)]
     for s in wanted:
         if s not in SYSTEMS:
             sys.exit(f"unknown system {s!r}; choose from {', '.join(SYSTEMS)}")
@@ -187,7 +194,8 @@ def run(args):
     res = {"config": dict(cfg, workloads=workloads, repeats=repeats, warm_s=warm,
                           repeat_s=rep_time, cpu=cpu),
            "env": {"python": platform.python_version(), "machine": platform.machine(),
-                   "cpus": os.cpu_count(), "missing": missing},
+                   "cpus": os.cpu_count(), "missing": missing,
+                   "skipped": [s for s in SYSTEMS if s not in wanted and not args.systems]},
            "versions": {}, "cases": {}, "memory": {}, "errors": {}}
     try:
         # setup: build, first call, correctness check (in parallel across workers)
@@ -205,6 +213,7 @@ def run(args):
             res["versions"][s] = r["version"]
             for cid, info in r["cases"].items():
                 res["cases"].setdefault(s, {})[cid] = dict(info, times=[])
+            res.setdefault("setup_s", {})[s] = r.get("setup_s")
         say(args, f"setup done in {time.perf_counter() - t_start:.1f} s")
         for s, w in workers.items():
             if w.alive:
@@ -234,6 +243,8 @@ def run(args):
                     c = res["cases"].get(s, {}).get(cid)
                     if c is None or "error" in c or "n" not in c:
                         continue
+                    if args.quick and c["est"] > SLOW_CALL_S and c["times"]:
+                        continue          # quick mode: a very slow peer case is timed once
                     r = workers[s].call(cmd="time", case=cid)
                     if r.get("ok"):
                         c["times"].append(r["t"])
@@ -308,7 +319,9 @@ def report(res):
     out.append(f"adnb benchmarks ({mode} mode): float64, each system in its own process pinned to "
                f"CPU {cfg['cpu']}, medians of {cfg['repeats']} interleaved repeats")
     out.append(f"systems: {vers}" + (f"; not installed: {', '.join(res['env']['missing'])}"
-                                     if res["env"]["missing"] else ""))
+                                     if res["env"]["missing"] else "")
+               + (f"; left out in quick mode: {', '.join(res['env']['skipped'])}"
+                  if res["env"].get("skipped") else ""))
     targets = []
     bad_checks = []
     for s, cs in res["cases"].items():
@@ -333,7 +346,8 @@ def report(res):
             m = c.get("median")
             val = m * scale if m is not None else None
             times = c.get("times") or []
-            spread = ((max(times) - min(times)) / (2 * m) * 100) if m and len(times) > 1 else None
+            spread = (f"±{(max(times) - min(times)) / (2 * m) * 100:.0f}%" if m and len(times) > 1
+                      else "1 run" if m else "")
             ratio = f"{m / ref:.2f}× {ref_label}" if m and ref else "—"
             tgt, st = "", ""
             limit, kind, applies = target
@@ -346,7 +360,7 @@ def report(res):
             chk = ("ERROR" if "error" in c else
                    "ok" if c.get("err", 0) <= CHECK_TOL else f"err {c['err']:.1e}")
             rows.append([title if first else "", label, fmt(val), unit,
-                         f"±{spread:.0f}%" if spread is not None else "", ratio, tgt, st, chk])
+                         spread, ratio, tgt, st, chk])
             first = False
         rows.append(None)
     if rows:
