@@ -78,7 +78,7 @@ def exact(v):
     if isinstance(v, np.ndarray):
         if v.ndim == 0:
             return exact(v[()])
-        with np.printoptions(threshold=24, edgeitems=3, precision=17, linewidth=120):
+        with np.printoptions(threshold=12, edgeitems=2, precision=8, linewidth=100):
             return f"shape {v.shape}: {np.array2string(v)}"
     return str(v)
 
