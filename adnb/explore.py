@@ -1011,14 +1011,14 @@ def render_table(trace, forward=None, reverse=None, step=None, mode=None, **kw):
     return trace_table(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kw)
 
 
-def render_graph_png(trace, forward=None, reverse=None, step=None, mode=None):
+def render_graph_png(trace, forward=None, reverse=None, step=None, mode=None, **kw):
     """``adnb.display.graph.graph_png`` (or a plain stand-in until it exists); b"" if no
-    matplotlib."""
+    matplotlib. ``kw`` (dpi, max_nodes, ...) goes to ``graph_png``."""
     try:
         from .display.graph import graph_png
     except ImportError:
         return _standin_png(trace, forward, reverse, step, mode)
-    return graph_png(trace, forward=forward, reverse=reverse, step=step, mode=mode)
+    return graph_png(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kw)
 
 
 # TEMPORARY stand-in for adnb/display (being written by another developer); remove when it lands.

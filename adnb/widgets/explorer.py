@@ -16,15 +16,22 @@ GitHub and nbval still see the table and the graph:
   pass count beside it;
 * ``HTML`` (``.adnb-error``): errors and warnings from callbacks, shown instead of swallowed.
 
-Rendered PNGs are cached per (trace, mode, seed, step), so replaying a sweep costs nothing.
+Speed: the table, step label and Jacobian are set synchronously in the callback (a few ms; tens
+of ms for a 500-operation trace). The graph PNG (matplotlib, 0.1–0.6 s) is drawn by a
+background thread: the frame asked for first, then the next frames of the sweep shown, so
+stepping and *play* soon hit the cache; while a slider moves, only the newest frame is drawn. PNGs are cached per (trace, mode, seed, step). The
+first frame is drawn synchronously, so saved widget state and the static fallback have it.
+Pass ``background=False`` to draw every frame synchronously instead.
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import html
+import threading
 import traceback
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 import ipywidgets as widgets
 import numpy as np
@@ -47,6 +54,114 @@ def sweep_order(trace, mode, result=None):
             return [tuple(trace.inputs)] + [(n.index,) for n in trace.nodes if n.prim is not None]
         return [(i,) for i in range(len(trace.nodes) - 1, -1, -1)]
     return sweep_steps(trace, mode, result)
+
+
+# matplotlib is not thread-safe: every graph drawn here (any explorer, any thread) takes this lock
+_MPL_LOCK = threading.Lock()
+_GRAPH_DPI = 80
+_PREFETCH = 16          # frames drawn ahead of the current step (a long sweep is not drawn whole)
+
+
+def _draw(trace, mode, res, step):
+    kw = {"forward": res} if mode == "forward" else {"reverse": res}
+    with _MPL_LOCK:
+        return render_graph_png(trace, step=step, mode=mode, dpi=_GRAPH_DPI, **kw)
+
+
+_WORKERS = []              # live worker threads, joined at exit (see _stop_workers)
+_SHUTDOWN = threading.Event()
+
+
+@atexit.register
+def _stop_workers():
+    # a daemon thread killed inside matplotlib's C++ code aborts the interpreter at exit
+    _SHUTDOWN.set()
+    for t in list(_WORKERS):
+        t.join(timeout=10)
+
+
+class _GraphWorker:
+    """Draws graph PNGs off the kernel's main thread: newest request first, then prefetch.
+
+    A daemon thread that exits after ``idle`` seconds without work (and restarts on demand).
+    ``deliver(key, png)`` is called from the thread for requested (not prefetched) frames."""
+
+    def __init__(self, cache, deliver, on_error, idle=20.0):
+        self.cache, self.deliver, self.on_error, self.idle = cache, deliver, on_error, idle
+        self.cond = threading.Condition()
+        self.want = None
+        self.prefetch = deque()
+        self.thread = None
+
+    def request(self, key, job, prefetch=()):
+        with self.cond:
+            self.want = (key, job) if key is not None else None
+            self.prefetch = deque(prefetch)
+            if _SHUTDOWN.is_set():
+                return
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="adnb-graph", daemon=True)
+                _WORKERS.append(self.thread)
+                self.thread.start()
+            self.cond.notify()
+
+    def _run(self):
+        try:
+            self._loop()
+        finally:
+            if threading.current_thread() in _WORKERS:
+                _WORKERS.remove(threading.current_thread())
+
+    def _loop(self):
+        while True:
+            with self.cond:
+                if self.want is None and not self.prefetch:
+                    self.cond.wait(self.idle)
+                if _SHUTDOWN.is_set() or (self.want is None and not self.prefetch):
+                    self.thread = None
+                    return
+                if self.want is not None:
+                    (key, job), wanted = self.want, True
+                    self.want = None
+                else:
+                    (key, job), wanted = self.prefetch.popleft(), False
+            try:
+                png = self.cache.get(key)
+                if png is None:
+                    png = job()
+                    self.cache.put(key, png)
+                if wanted:
+                    self.deliver(key, png)
+            except Exception as err:  # noqa: BLE001 — shown in the widget
+                if wanted:
+                    self.on_error(err)
+
+
+class _PngCache:
+    """A small thread-safe LRU of rendered graph PNGs."""
+
+    def __init__(self, size=256):
+        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            png = self.data.get(key)
+            if png is not None:
+                self.data.move_to_end(key)
+            return png
+
+    def put(self, key, png):
+        with self.lock:
+            self.data[key] = png
+            if len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+    def __contains__(self, key):
+        with self.lock:
+            return key in self.data
+
+    def __len__(self):
+        return len(self.data)
 
 
 def _guarded(method):
@@ -80,13 +195,18 @@ class TraceExplorer(widgets.VBox):
         error, title: the child widgets.
     """
 
-    def __init__(self, exploration, mode=None, step=None, graph=None, play_interval=700):
+    def __init__(self, exploration, mode=None, step=None, graph=None, play_interval=700,
+                 background=True):
         super().__init__()
         if not isinstance(exploration, Exploration):
             raise TypeError("TraceExplorer takes an adnb.Exploration: adnb.explore(f, *args) or "
                             "adnb.explore_cell(code, inputs)")
         self.exploration = exploration
-        self._png_cache = OrderedDict()
+        self._png_cache = _PngCache()
+        self._graph_key = None
+        self._graph_shown = threading.Event()
+        self._background = background
+        self._worker = _GraphWorker(self._png_cache, self._deliver_png, self._show_error)
         self._busy = False
         show = exploration.show
         self._show_graph = ("graph" in show) if graph is None else bool(graph)
@@ -139,7 +259,7 @@ class TraceExplorer(widgets.VBox):
 
         self._sync_seed_options()
         self._set_step_range(step)
-        self._refresh()
+        self._refresh(sync_graph=True)
         self.mode.observe(self._on_mode, names="value")
         self.seed.observe(self._on_seed, names="value")
         self.custom.observe(self._on_custom, names="value")
@@ -294,21 +414,61 @@ class TraceExplorer(widgets.VBox):
         self._refresh()
 
     # -- rendering -----------------------------------------------------------------------------
-    def _graph_png(self, res, step):
-        e, mode = self.exploration, self.mode.value
-        key = (id(e.trace), mode, self.current_seed.key, step)
-        png = self._png_cache.get(key)
-        if png is None:
-            kw = {"forward": res} if mode == "forward" else {"reverse": res}
-            png = render_graph_png(e.trace, step=step, mode=mode, **kw)
-            self._png_cache[key] = png
-            if len(self._png_cache) > 256:
-                self._png_cache.popitem(last=False)
-        else:
-            self._png_cache.move_to_end(key)
-        return png
+    def _key(self, step=None):
+        e = self.exploration
+        return (id(e.trace), self.mode.value, self.current_seed.key,
+                self.step.value if step is None else step)
 
-    def _refresh(self, tables_only=False):
+    def _update_graph(self, res, n_steps, sync=False):
+        """Show the graph for the current step: from the cache, drawn now, or by the worker."""
+        if not self._show_graph:
+            return
+        e, mode = self.exploration, self.mode.value
+        key = self._key()
+        self._graph_key = key
+        png = self._png_cache.get(key)
+        if png is None and (sync or not self._background):
+            png = _draw(e.trace, mode, res, key[3])
+            self._png_cache.put(key, png)
+        if png is not None:
+            self._set_png(png)
+            jobs = []
+        else:
+            self._graph_shown.clear()
+            jobs = None
+        if not self._background:
+            return
+        # the other frames of this sweep, from the current step on
+        trace, step = e.trace, key[3]
+        order = [(step + k) % (n_steps + 1) for k in range(1, min(n_steps, _PREFETCH) + 1)]
+        pre = [(key[:3] + (s,), functools.partial(_draw, trace, mode, res, s))
+               for s in order if key[:3] + (s,) not in self._png_cache]
+        if jobs is None:
+            self._worker.request(key, functools.partial(_draw, trace, mode, res, step), pre)
+        elif pre:
+            self._worker.request(None, None, pre)
+
+    def _set_png(self, png):
+        if self.graph.value != png:
+            self.graph.value = png
+        self._graph_shown.set()
+
+    def _deliver_png(self, key, png):
+        # from the worker thread: show it only if it is still the frame wanted
+        if key == self._graph_key:
+            self._set_png(png)
+
+    def wait_graph(self, timeout=30.0):
+        """Block until the graph shows the current step (for scripts and tests).
+
+        Returns:
+            bool: True if it does, False on timeout.
+        """
+        if not self._show_graph:
+            return True
+        return self._graph_shown.wait(timeout)
+
+    def _refresh(self, tables_only=False, sync_graph=False):
         e, mode = self.exploration, self.mode.value
         res = self.result
         seed = self.current_seed
@@ -317,8 +477,6 @@ class TraceExplorer(widgets.VBox):
         n = len(order)
         kw = {"forward": res} if mode == "forward" else {"reverse": res}
         self.table.value = render_table(e.trace, step=step, mode=mode, **kw)
-        if self._show_graph:
-            self.graph.value = self._graph_png(res, step)
         self.step_label.value = html.escape(_step_text(e.trace, mode, order, step))
         self.jacobian.value = self._jacobian_html(seed, step >= n)
         if not tables_only:
@@ -328,6 +486,7 @@ class TraceExplorer(widgets.VBox):
             if "cost" in e.show:
                 self.cost.value = e.cost.to_html()
         self._clear_error()
+        self._update_graph(res, n, sync=sync_graph)
 
     def _jacobian_html(self, seed, finished):
         e, mode = self.exploration, self.mode.value
