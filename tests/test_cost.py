@@ -1,0 +1,123 @@
+"""adnb.display.cost (pure functions) and the CostExplorer widget.
+
+Claims checked with operation counts (deterministic), never with wall time (§12 of the
+reference: time is reported, not asserted)."""
+import io
+
+import numpy as np
+import pytest
+
+from adnb.display import cost as C
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    C.clear_cache()
+    yield
+
+
+def test_network_family_is_deterministic():
+    f1, x1 = C.network_family(4, 3)
+    f2, x2 = C.network_family(4, 3)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(f1(x1), f2(x2))
+    assert f1(x1).shape == (3,)
+
+
+@pytest.mark.parametrize("method, passes", [("jacfwd", 5), ("jacrev", 3), ("central", 10)])
+def test_measure_counts_the_passes_of_each_method(method, passes):
+    f, x = C.network_family(5, 3)
+    p = C.measure(f, x, method, timing=False)
+    assert (p.D, p.K, p.passes) == (5, 3, passes)       # D, K and 2D (§8.1.4, §8.2)
+    assert p.flops > p.primal_flops > 0 and p.seconds is None
+    assert 0 < p.per_pass <= C.BOUND                    # one pass ≤ 6 evaluations (§8.2.2)
+    if method == "jacrev":
+        assert p.tape_bytes > 0
+    with pytest.raises(ValueError):
+        C.measure(f, x, "symbolic")
+
+
+def test_forward_wins_for_few_inputs_reverse_for_few_outputs():
+    d = C.cost_sweep("D", dims=(1, 2, 4, 8, 16), fixed=4, timing=False)
+    k = C.cost_sweep("K", dims=(1, 2, 4, 8, 16), fixed=4, timing=False)
+    xs, fwd = d.series("jacfwd")
+    _, rev = d.series("jacrev")
+    assert fwd[0] < rev[0] and fwd[-1] > rev[-1]
+    xd, xk = C.crossover(d), C.crossover(k)
+    assert 2 <= xd <= 8 and 2 <= xk <= 8                # near D ≈ K = 4
+    # central differences: 2D evaluations, linear in D; never cheaper than forward for D > 1
+    _, cen = d.series("central")
+    assert all(c >= f for c, f, x in zip(cen, fwd, xs) if x > 1)
+
+
+def test_sweeps_are_cached_and_report_progress():
+    calls = []
+    a = C.cost_sweep("K", dims=(1, 2), fixed=2, timing=False,
+                     progress=lambda done, total, label: calls.append((done, total)))
+    assert calls[0] == (0, 6) and calls[-1] == (6, 6)
+    b = C.cost_sweep("K", dims=(1, 2), fixed=2, timing=False)
+    assert all(p is q for p, q in zip(a.points, b.points))
+    buf = io.StringIO()
+    C.text_progress(3, 6, "jacrev D=2", stream=buf)
+    C.text_progress(6, 6, "done", stream=buf)
+    assert "3/6 jacrev D=2" in buf.getvalue() and buf.getvalue().endswith("\n")
+
+
+def test_crossover_interpolates_and_handles_none():
+    s = C.CostSweep("D", 4, [1, 2, 4])
+    for d, fw, rv in [(1, 1, 10), (2, 6, 8), (4, 12, 8)]:
+        s.points += [C.CostPoint("jacfwd", d, 4, d, fw, 0, 1, None),
+                     C.CostPoint("jacrev", d, 4, 4, rv, 0, 1, None)]
+    assert C.crossover(s) == pytest.approx(2 + 2 * 2 / 6)
+    t = C.CostSweep("D", 4, [1])
+    assert C.crossover(t) is None
+
+
+def test_memory_reverse_grows_forward_stays():
+    mem = C.memory_growth(lengths=(1, 4, 16), width=10)
+    rev = [p.reverse_bytes for p in mem]
+    assert rev[0] < rev[1] < rev[2] and rev[2] >= 10 * rev[0]
+    assert len({p.forward_bytes for p in mem}) == 1
+    assert mem[2].nodes > mem[1].nodes > mem[0].nodes
+
+
+def test_plot_and_summary():
+    d = C.cost_sweep("D", dims=(1, 2, 4), fixed=2, timing=True, repeat=1)
+    k = C.cost_sweep("K", dims=(1, 2, 4), fixed=2, timing=False)
+    mem = C.memory_growth(lengths=(1, 2), width=4)
+    fig = C.plot_cost(d, k, mem)
+    assert len([ax for ax in fig.axes if ax.axison]) == 6
+    assert C.figure_png(fig, dpi=40)[:4] == b"\x89PNG"
+    text = C.summary_text(d, k, mem)
+    assert "crossover" in text and "jacrev" in text and "memory" in text
+
+
+def test_cost_explorer_runs_with_progress_and_static_fallback():
+    pytest.importorskip("ipywidgets")
+    from adnb.widgets.cost import CostExplorer
+    w = CostExplorer(max_dim=4, fixed=2, timing=False, memory=False, run=False)
+    assert w.to_text() == "<adnb CostExplorer: not run yet>"
+    w.run_button.click()
+    assert w.progress.value == w.progress.max and w.progress.bar_style == "success"
+    assert w.plot.value[:4] == b"\x89PNG" and "crossover" in w.summary.value
+    assert set(w.results) == {"D", "K", "memory"}
+    b = w._repr_mimebundle_()
+    assert "crossover" in b["text/plain"] and "data:image/png;base64," in b["text/html"]
+    assert "adnb-cost-explorer" in w._dom_classes and "adnb-cost-progress" in w.progress._dom_classes
+
+
+def test_cost_explorer_user_family_and_errors():
+    pytest.importorskip("ipywidgets")
+    from adnb.widgets.cost import CostExplorer
+
+    def family(D, K):
+        A = np.arange(1.0, D * K + 1).reshape(K, D) / (D * K)
+        return (lambda x: np.sin(A @ x)), np.ones(D)
+    w = CostExplorer(family=family, max_dim=2, fixed=2, timing=False, memory=False)
+    assert w.results["D"].points[0].method == "jacfwd" and w.hidden.layout.display == "none"
+
+    def broken(D, K):
+        raise RuntimeError("no such network")
+    w = CostExplorer(family=broken, max_dim=2, run=False)
+    w.run_button.click()
+    assert "no such network" in w.error.value and w.progress.bar_style == "danger"
