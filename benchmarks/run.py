@@ -39,6 +39,7 @@ if _REPO not in sys.path:
 from benchmarks import workloads as W                      # noqa: E402
 from benchmarks.memory import MEMORY_SYSTEMS               # noqa: E402
 from benchmarks.systems import MODULE, SYSTEMS             # noqa: E402
+from benchmarks.systems import WORKLOADS as SYSTEM_WORKLOADS  # noqa: E402
 
 WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
 QUICK_SKIPS = ("jax",)  # eager JAX compiles every op on first use (~15 s of setup): full mode only
@@ -181,6 +182,7 @@ def run(args):
     for s in wanted:
         if s not in SYSTEMS:
             sys.exit(f"unknown system {s!r}; choose from {', '.join(SYSTEMS)}")
+    wanted = [s for s in wanted if set(SYSTEM_WORKLOADS[s].split()) & set(workloads)]
     systems = [s for s in wanted if installed(s)]
     missing = [s for s in wanted if s not in systems]
     timed = [w for w in workloads if w != "W5"]
@@ -330,6 +332,9 @@ def report(res):
                 bad_checks.append(f"{s} {cid}: {c['error']}")
             elif c.get("err", 0) > CHECK_TOL:
                 bad_checks.append(f"{s} {cid}: relative error {c['err']:.2e} vs hand-written")
+    for s, m in res["memory"].items():
+        if m.get("err", 0) > CHECK_TOL:
+            bad_checks.append(f"{s} W5 gradient: relative error {m['err']:.2e} vs hand-written")
 
     # main table
     rows = []
@@ -367,6 +372,9 @@ def report(res):
         out.append("")
         out.append(table(["workload", "system", "median", "unit", "spread", "ratio", "target",
                           "status", "check"], rows))
+        out.append("ratio = time ÷ the reference's time in this run (W1: adnb; W2, W4: hand-written), "
+                   "< 1 is faster; spread = ±half the range of the repeats; check = result vs the "
+                   "hand-written derivative")
 
     # targets from the main table
     def add_target(name, target, value, ok):
@@ -428,13 +436,18 @@ def report(res):
         out.append("CORRECTNESS PROBLEMS (against hand-written derivatives):")
         out.extend("  " + b for b in bad_checks)
     else:
-        n = sum(len(cs) for cs in res["cases"].values())
-        out.append(f"correctness: all {n} timed cases match the hand-written derivatives "
-                   f"(relative error ≤ {CHECK_TOL:g})")
+        n = sum(len(cs) for cs in res["cases"].values()) + len(res["memory"])
+        out.append(f"correctness: all {n} cases (W5: gradients of {memory_check_steps()} steps) match "
+                   f"the hand-written derivatives (relative error ≤ {CHECK_TOL:g})")
     for k, e in res["errors"].items():
         out.append(f"error in {k}: {e}")
     out.append(f"elapsed {res['elapsed_s']:.1f} s; worker logs in {res['logdir']}")
     return "\n".join(out), targets
+
+
+def memory_check_steps():
+    from benchmarks.memory import CHECK_STEPS
+    return CHECK_STEPS
 
 
 def w3_grids(res, cfg, add_target):

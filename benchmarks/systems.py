@@ -34,6 +34,10 @@ import numpy as np
 from . import workloads as W
 
 SYSTEMS = ("adnb", "autograd", "torch", "jax", "jax-jit", "micrograd", "numpy-hand")
+# which workloads each system takes part in (W5 is measured for the systems in memory.py)
+WORKLOADS = {"adnb": "W1 W2 W3 W4 W5", "autograd": "W1 W2 W3 W4 W5", "torch": "W1 W2 W4 W5",
+             "jax": "W1 W2 W4", "jax-jit": "W1 W2 W4", "micrograd": "W1",
+             "numpy-hand": "W1 W2 W4 W5"}
 MODULE = {"adnb": "adnb", "autograd": "autograd", "torch": "torch", "jax": "jax",
           "jax-jit": "jax", "micrograd": "micrograd", "numpy-hand": "numpy"}
 

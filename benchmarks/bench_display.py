@@ -1,0 +1,137 @@
+"""Render times of adnb's displays, against the targets of issue 4.
+
+    python benchmarks/bench_display.py [--repeat N]
+
+Prints one table: the book's example (8.49)/(8.65) — its trace table and its graph must render in
+under 100 ms each — and 10,000-operation traces — folded table and graph in under 2 s, HTML under
+1 MB. Each time is the median of N runs after one warm-up run (imports and caches excluded);
+the minimum is shown too, since this machine is shared (the load average is printed).
+
+What is timed:
+
+* table: ``trace_table(trace, forward, reverse)`` (tangents and adjoints of every seed), sweeps
+  computed beforehand;
+* graph (artists): ``draw_graph`` into a fresh matplotlib Figure — layout and artists, no pixels;
+* graph (PNG): ``graph_png`` — the same plus rasterising and PNG encoding, what a notebook or
+  widget shows;
+* code: ``tangent_code`` + ``adjoint_code``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import adnb  # noqa: E402
+from adnb.display import adjoint_code, draw_graph, graph_png, tangent_code, trace_table  # noqa: E402
+
+
+def book_8_65(x1, x2):
+    v3 = x1 * x2
+    v4 = np.sin(x2)
+    v5 = np.exp(v3)
+    v6 = v3 - v4
+    v7 = v5 + v6
+    v8 = v5 * v6
+    return v7, v8
+
+
+def loop_10k(x):
+    """10,002 operations: one loop body of three operations, repeated (folds into 1 box)."""
+    for _ in range(3334):
+        x = np.sin(x) * 0.9 + 0.1
+    return x
+
+
+_COEFFS = list(np.random.default_rng(0).uniform(0.2, 1.4, size=3400))
+
+
+def branchy_10k(x):
+    """~10,000 operations whose branches change with the data: few exact repeats, so the table
+    must elide rows rather than fold loop iterations."""
+    for c in _COEFFS:
+        if x > 0.0:
+            x = x * c - 0.3
+        else:
+            x = np.sin(x) + c
+    return x
+
+
+def _time(fn, repeat):
+    fn()                                     # warm-up: imports, font caches
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts), min(ts)
+
+
+def _artists(trace, **kw):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    draw_graph(trace, ax=fig.add_subplot(1, 1, 1), **kw)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args(argv)
+    rows = []
+
+    def bench(name, fn, target, unit="s", size=None):
+        med, best = _time(fn, args.repeat)
+        ok = med < target
+        extra = ""
+        if size is not None:
+            n_bytes = size()
+            extra = f"{n_bytes / 1e3:.0f} kB"
+            ok = ok and n_bytes < 1_000_000
+        rows.append((name, f"{med * 1e3:9.1f}", f"{best * 1e3:9.1f}", f"{target * 1e3:7.0f}",
+                     extra, "yes" if ok else "NO"))
+
+    t = adnb.trace(book_8_65, 1.0, 2.0)
+    fw, rv = t.forward(), t.reverse()
+    bench("book example: table", lambda: trace_table(t, fw, rv), 0.1,
+          size=lambda: len(trace_table(t, fw, rv).encode()))
+    bench("book example: graph (artists)", lambda: _artists(t, forward=fw, reverse=rv), 0.1)
+    bench("book example: graph (PNG)", lambda: graph_png(t, forward=fw, reverse=rv), 0.1)
+    bench("book example: tangent+adjoint code", lambda: (tangent_code(t), adjoint_code(t)), 0.1)
+
+    for label, f in (("10k ops, loop", loop_10k), ("10k ops, branchy", branchy_10k)):
+        big = adnb.trace(f, 0.3)
+        bfw, brv = big.forward(), big.reverse()
+        name = f"{label} ({big.n_ops} ops)"
+        bench(f"{name}: folded table", lambda: trace_table(big, bfw, brv), 2.0,
+              size=lambda: len(trace_table(big, bfw, brv).encode()))
+        bench(f"{name}: folded graph (artists)", lambda: _artists(big, reverse=brv), 2.0)
+        bench(f"{name}: folded graph (PNG)", lambda: graph_png(big, reverse=brv), 2.0)
+        bench(f"{name}: tangent+adjoint code", lambda: (tangent_code(big), adjoint_code(big)),
+              2.0)
+
+    head = ("what", "median ms", "min ms", "target", "HTML", "met")
+    widths = [max(len(str(r[k])) for r in rows + [head]) for k in range(len(head))]
+    line = lambda r: "  ".join(str(c).rjust(w) if k else str(c).ljust(w)  # noqa: E731
+                               for k, (c, w) in enumerate(zip(r, widths)))
+    print(f"adnb display benchmark — median of {args.repeat} runs after a warm-up; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(line(head))
+    print("-" * len(line(head)))
+    for r in rows:
+        print(line(r))
+
+
+if __name__ == "__main__":
+    main()
