@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import numbers
 import warnings
 
@@ -34,9 +35,12 @@ from .tracer import Tracer, shape_of, unwrap
 
 
 def as_input(x, what="argument"):
-    """Check and convert one differentiable input: ints become floats, arrays float64."""
-    if isinstance(x, Tracer) or type(x) is float:
+    """Check and convert one differentiable input: ints become floats, arrays float64.
+    ``what`` (a string, or a function giving one) names the input in error messages."""
+    if type(x) is float or isinstance(x, Tracer) or type(x) is np.ndarray and x.dtype == np.float64:
         return x
+    if callable(what):
+        what = what()
     if isinstance(x, (bool, np.bool_)):
         raise NotDifferentiableTypeError(
             f"{what} is a bool ({x!r}); adnb differentiates with respect to real numbers and "
@@ -137,13 +141,13 @@ def value_and_grad(f, argnums=0):
                 structures.append((len(trace.inputs) - 1, 1, None))
                 continue
             leaves, unflatten = tree_flatten(x)
-            boxed = [trace.new_input(as_input(v, f"argument {a} of {_name(f)}")) for v in leaves]
+            boxed = [trace.new_input(as_input(v, lambda: f"argument {a} of {_name(f)}")) for v in leaves]
             structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
             args[a] = unflatten(boxed)
         out = f(*args, **kwargs)
         if type(out) is TapeTracer and out.trace is trace:
             shape = shape_of(out.primal)
-            if shape and int(np.prod(shape)) != 1:
+            if shape and math.prod(shape) != 1:
                 raise NonScalarOutputError(
                     f"grad needs a scalar output, but {_name(f)} returned shape {shape}. Use "
                     "adnb.jacrev(f) or adnb.jacfwd(f) for the Jacobian, or adnb.vjp(f, x) and "
@@ -157,7 +161,7 @@ def value_and_grad(f, argnums=0):
                 "with a cotangent for a weighted sum of outputs.")
         else:
             shape = shape_of(out)
-            if shape and int(np.prod(shape)) != 1:
+            if shape and math.prod(shape) != 1:
                 raise NonScalarOutputError(f"grad needs a scalar output, got shape {shape}")
             _independent_warning(_name(f))
             adj = [None] * len(trace.rows)
@@ -194,7 +198,7 @@ def vjp(f, *primals):
     structures, boxed_args = [], []
     for a, p in enumerate(primals):
         leaves, unflatten = tree_flatten(p)
-        boxed = [trace.new_input(as_input(x, f"argument {a} of {_name(f)}")) for x in leaves]
+        boxed = [trace.new_input(as_input(x, lambda: f"argument {a} of {_name(f)}")) for x in leaves]
         structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
         boxed_args.append(unflatten(boxed))
     out = f(*boxed_args)
@@ -234,7 +238,7 @@ def jacrev(f, argnums=0):
         trace = Trace()
         args = list(args)
         for a in nums:
-            args[a] = trace.new_input(as_input(args[a], f"argument {a} of {_name(f)}"))
+            args[a] = trace.new_input(as_input(args[a], lambda: f"argument {a} of {_name(f)}"))
         inputs = list(trace.inputs)
         out = f(*args)
         outs, unflat = tree_flatten(out)
@@ -242,7 +246,7 @@ def jacrev(f, argnums=0):
         for o in outs:
             traced = type(o) is TapeTracer and o.trace is trace
             oshape = shape_of(o.primal if traced else o)
-            k = int(np.prod(oshape)) if oshape else 1
+            k = math.prod(oshape)
             cols = [[] for _ in nums]
             for j in range(k):          # one reverse pass per output entry, seeded ȳ = e_j
                 adj = None
@@ -325,9 +329,9 @@ def jacfwd(f, argnums=0):
         per_arg = []
         out_unflat = None
         for a in nums:
-            x = as_input(args[a], f"argument {a} of {_name(f)}")
+            x = as_input(args[a], lambda: f"argument {a} of {_name(f)}")
             ishape = shape_of(x)
-            d = int(np.prod(ishape)) if ishape else 1
+            d = math.prod(ishape)
             dual = DualTrace(batch=d if ishape else None)
             seed = np.eye(d).reshape((d,) + tuple(ishape)) if ishape else 1.0
             a2 = list(args)

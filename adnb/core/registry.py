@@ -69,6 +69,11 @@ class Primitive:
         self.doc = doc
 
     def __call__(self, *args, **params):
+        if len(args) == 1 and type(args[0]) is float and self.scalar_impl is not None:
+            ans = self.scalar_impl(args[0])        # plain float: the fast path of scalar code
+            if _cost.ACTIVE:
+                _cost.record(self, args, ans, params)
+            return ans
         # "bind": find the innermost transformation among the arguments and let it process the call
         top = None
         for a in args:
