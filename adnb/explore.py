@@ -761,7 +761,8 @@ class Exploration:
         tr = self.trace
         fwd = self.forward if self.mode in ("forward", "both") else None
         rev = self.reverse if self.mode in ("reverse", "both") else None
-        parts = [f'<div class="adnb-exploration"><p class="adnb-title"><b>{html.escape(self.title())}</b></p>']
+        title = html.escape(self.title())
+        parts = [f'<div class="adnb-exploration"><p class="adnb-title"><b>{title}</b></p>']
         if "table" in self.show:
             mode = None if self.mode == "both" else self.mode
             parts.append(render_table(tr, forward=fwd, reverse=rev, mode=mode))
@@ -1003,88 +1004,17 @@ def _counted_forward(trace, parts):
 
 
 def render_table(trace, forward=None, reverse=None, step=None, mode=None, **kw):
-    """``adnb.display.html.trace_table`` (or a plain stand-in until it exists)."""
-    try:
-        from .display.html import trace_table
-    except ImportError:
-        return _standin_table(trace, forward, reverse, step, mode)
+    """``adnb.display.html.trace_table`` (imported on first use: it is pure but not tiny)."""
+    from .display.html import trace_table
     return trace_table(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kw)
 
 
 def render_graph_png(trace, forward=None, reverse=None, step=None, mode=None, **kw):
-    """``adnb.display.graph.graph_png`` (or a plain stand-in until it exists); b"" if no
-    matplotlib. ``kw`` (dpi, max_nodes, ...) goes to ``graph_png``."""
+    """``adnb.display.graph.graph_png``; b"" when matplotlib is not installed.
+    ``kw`` (dpi, max_nodes, ...) goes to ``graph_png``."""
     try:
-        from .display.graph import graph_png
-    except ImportError:
-        return _standin_png(trace, forward, reverse, step, mode)
-    return graph_png(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kw)
-
-
-# TEMPORARY stand-in for adnb/display (being written by another developer); remove when it lands.
-def _done(trace, mode, step):
-    n = len(trace.nodes)
-    if step is None:
-        return set(range(n))
-    if mode == "forward":
-        return set(range(len(trace.inputs) + step))
-    return set(range(n - step, n))
-
-
-def _standin_table(trace, forward, reverse, step, mode):
-    dm = mode or ("primal" if forward is None and reverse is None else
-                  "forward" if reverse is None else "reverse" if forward is None else "primal")
-    head = ["i", "node", "formula", "value"]
-    if forward is not None and mode in (None, "forward"):
-        head += [f"v̇ tangent ({html.escape(lab)})" for lab in forward.labels]
-    if reverse is not None and mode in (None, "reverse"):
-        head += [f"v̄ adjoint ({html.escape(lab)})" for lab in reverse.labels]
-    rows = []
-    for n in trace.nodes:
-        r = [str(n.index + 1), html.escape(n.name or n.label), html.escape(n.formula()), _fmt(n.ans)]
-        if forward is not None and mode in (None, "forward"):
-            shown = _done(trace, "forward", step) if mode == "forward" else _done(trace, "", None)
-            r += [_fmt(t[n.index]) if n.index in shown else "" for t in forward.tangents]
-        if reverse is not None and mode in (None, "reverse"):
-            shown = _done(trace, "reverse", step) if mode == "reverse" else _done(trace, "", None)
-            r += [_fmt(a[n.index]) if n.index in shown else "" for a in reverse.adjoints]
-        rows.append("<tr>" + "".join(f"<td>{x}</td>" for x in r) + "</tr>")
-    return (f"<table class='adnb-trace' data-mode='{dm}'><tr>" + "".join(f"<th>{h}</th>" for h in head)
-            + "</tr>" + "".join(rows) + "</table>")
-
-
-def _standin_png(trace, forward, reverse, step, mode):
-    try:
-        import matplotlib
-        from matplotlib.figure import Figure
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        import matplotlib  # noqa: F401
     except ImportError:
         return b""
-    import io
-    n = len(trace.nodes)
-    depth = [0] * n
-    for node in trace.nodes:
-        ps = [p for p in node.parents if p >= 0] if node.prim is not None else []
-        depth[node.index] = 1 + max((depth[p] for p in ps), default=-1)
-    rows = {}
-    pos = {}
-    for i, d in enumerate(depth):
-        pos[i] = (d, rows.get(d, 0))
-        rows[d] = rows.get(d, 0) + 1
-    fig = Figure(figsize=(min(2 + max(depth), 8), min(1 + max(rows.values()), 6)), dpi=60)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.axis("off")
-    done = _done(trace, mode or "forward", step)
-    for node in trace.nodes:
-        for p in set(q for q in node.parents if q >= 0):
-            ax.annotate("", pos[node.index], pos[p], arrowprops=dict(arrowstyle="->", color="#888"))
-    for i, (x, y) in pos.items():
-        c = "#9ecae1" if i in done else "#eeeeee"
-        ax.scatter([x], [y], s=500, c=c, edgecolors="k", zorder=3)
-        ax.text(x, y, trace.nodes[i].label, ha="center", va="center", zorder=4, fontsize=9)
-    ax.margins(0.2)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    matplotlib  # noqa: B018 (imported only to fail early without matplotlib)
-    return buf.getvalue()
+    from .display.graph import graph_png
+    return graph_png(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kw)

@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .explore import MODES, SHOW_PARTS, ExploreUsageError, explore, explore_cell
+from .explore import MODES, ExploreUsageError, explore, explore_cell
 
 __all__ = ["AutodiffMagics", "load_ipython_extension", "unload_ipython_extension",
            "split_line"]

@@ -122,7 +122,8 @@ class CostExplorer(widgets.VBox):
             self.run()
         except Exception as err:  # noqa: BLE001 — shown to the user, not swallowed
             self.progress.bar_style = "danger"
-            self.error.value = (f'<pre style="color:#a00">{html.escape("".join(traceback.format_exception(type(err), err, err.__traceback__)[-3:]))}</pre>')
+            tb = "".join(traceback.format_exception(type(err), err, err.__traceback__)[-3:])
+            self.error.value = f'<pre style="color:#a00">{html.escape(tb)}</pre>'
             self.error.layout.display = None
 
     def _clear_error(self):

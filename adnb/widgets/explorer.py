@@ -19,9 +19,10 @@ GitHub and nbval still see the table and the graph:
 Speed: the table, step label and Jacobian are set synchronously in the callback (a few ms; tens
 of ms for a 500-operation trace). The graph PNG (matplotlib, 0.1–0.6 s) is drawn by a
 background thread: the frame asked for first, then the next frames of the sweep shown, so
-stepping and *play* soon hit the cache; while a slider moves, only the newest frame is drawn. PNGs are cached per (trace, mode, seed, step). The
-first frame is drawn synchronously, so saved widget state and the static fallback have it.
-Pass ``background=False`` to draw every frame synchronously instead.
+stepping and *play* soon hit the cache; while a slider moves, only the newest frame is drawn.
+PNGs are cached per (trace, mode, seed, step). The first frame is drawn synchronously, so
+saved widget state and the static fallback have it. ``background=False`` draws every frame
+synchronously instead.
 """
 from __future__ import annotations
 
@@ -47,12 +48,7 @@ _MAX_SLIDERS = 8
 
 def sweep_order(trace, mode, result=None):
     """The nodes a sweep visits, one tuple per step (``adnb.display.sweep.sweep_steps``)."""
-    try:
-        from ..display.sweep import sweep_steps
-    except ImportError:     # until adnb.display lands: same order, every node counted reached
-        if mode == "forward":
-            return [tuple(trace.inputs)] + [(n.index,) for n in trace.nodes if n.prim is not None]
-        return [(i,) for i in range(len(trace.nodes) - 1, -1, -1)]
+    from ..display.sweep import sweep_steps
     return sweep_steps(trace, mode, result)
 
 

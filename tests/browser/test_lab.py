@@ -108,7 +108,8 @@ def test_autodiff_cell_in_jupyterlab():
                     os.makedirs(shots, exist_ok=True)
                     widget.screenshot(path=os.path.join(shots, "explorer-reverse.png"))
                     page.screenshot(path=os.path.join(shots, "page.png"), full_page=True)
-                stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+                stderr = page.locator(
+                    ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
                 assert stderr.count() == 0, stderr.all_inner_texts()
             finally:
                 ctx.close()
