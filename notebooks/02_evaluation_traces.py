@@ -25,22 +25,47 @@
 # $v_i$ from earlier ones. Differentiating the program then means differentiating each line, which
 # is easy because each line is elementary. This notebook is about the trace itself; notebooks 03
 # and 04 differentiate it.
+#
+# ## Watch it happen
+#
+# adnb's `%%autodiff` cell magic runs a cell once, records its evaluation trace, and shows it as a
+# table and a graph. The cell below is the book's example, eq. (8.49), written one elementary
+# operation per line, at the point of Exercise 8.17, $(x_1, x_2) = (1, 2)$. The inputs are named on
+# the magic's line; the output is the variable of the last assignment. In a running notebook the
+# result is interactive: switch between forward and reverse mode and step through a sweep (notebooks
+# 03 and 04 explain what the columns $\dot v$ and $\bar v$ mean). `%%autodiff?` shows all options.
 
 # %%
 import math
 from fractions import Fraction
 
 import matplotlib.pyplot as plt
-import networkx as nx
 import numpy as np
 import sympy as sp
 
 import adnb
+from adnb.display.graph import draw_graph, to_networkx
 
 plt.rcParams.update({"figure.figsize": (5.5, 3.6), "figure.dpi": 80})
+# %load_ext adnb
+
+# %%
+# %%autodiff x1=1.0 x2=2.0
+v3 = x1 * x2
+v4 = np.sin(x2)
+v5 = np.exp(v3)
+v6 = v3 - v4
+v7 = v5 + v6
 
 # %% [markdown]
-# ## The book's example
+# After the cell has run, its variables hold plain numbers again (the recording is over):
+
+# %%
+print(f"v7 = {v7!r}")
+assert type(v7) is float and math.isclose(v7, math.exp(2) + 2 - math.sin(2), rel_tol=1e-15)
+
+# %% [markdown]
+# ## The book's example, step by step
 #
 # Bishop & Bishop 2024 use $f(x_1, x_2) = x_1 x_2 + \exp(x_1 x_2) - \sin x_2$, eq. (8.49), and list
 # its evaluation trace as eqs. (8.50)–(8.56):
@@ -51,7 +76,7 @@ plt.rcParams.update({"figure.figsize": (5.5, 3.6), "figure.dpi": 80})
 # We write the function as a program in that order and let `adnb.trace` record it at the point of
 # Exercise 8.17, $(x_1, x_2) = (1, 2)$:
 
-# %%
+# %% tags=["nbval-check-output"]
 def f(x1, x2):
     v3 = x1 * x2
     v4 = np.sin(x2)
@@ -87,7 +112,7 @@ assert t.inputs == [0, 1] and t.outputs == [6]
 # as Fig. 8.4. The chain rule of forward mode sums over $\mathrm{pa}(i)$ (eq. 8.57); reverse mode
 # sums over $\mathrm{ch}(i)$ (eq. 8.69).
 
-# %%
+# %% tags=["nbval-check-output"]
 label = lambda i: f"v{i + 1}"  # noqa: E731
 print(" i   pa(i)      ch(i)")
 for i in range(len(t.nodes)):
@@ -103,38 +128,20 @@ assert t.parents(5) == [2, 3]           # v6 = v3 − v4
 # Two variables have **two children**: $v_2$ (used by $v_3$ and $v_4$) and $v_3$ (used by $v_5$ and
 # $v_6$). Remember them: in reverse mode their adjoints are sums of two terms.
 #
-# The edges, drawn with the inputs on the left (our layout of Fig. 8.4):
+# `adnb.display.graph.to_networkx` turns a trace into a networkx graph (with the local partial
+# derivative $\partial v_j / \partial v_i$ on each edge $v_i \to v_j$), and `draw_graph` draws it
+# in the layout of Fig. 8.4: inputs on the left, each node in the column of its depth.
 
 # %%
-def trace_graph(trace):
-    """Directed graph with an edge v_j -> v_i for every j in pa(i)."""
-    g = nx.DiGraph()
-    for n in trace.nodes:
-        g.add_node(label(n.index), formula=n.formula())
-        for p in trace.parents(n.index):
-            g.add_edge(label(p), label(n.index))
-    return g
-
-
-def draw(g, pos, ax, outputs):
-    nx.draw_networkx(g, pos, ax=ax, node_color="#dde8f7", edgecolors="#335", node_size=700,
-                     font_size=10, arrowsize=14)
-    for name, out in outputs.items():
-        ax.annotate(name, pos[out], xytext=(32, 0), textcoords="offset points", va="center",
-                    fontsize=11, arrowprops=dict(arrowstyle="<-"))
-    ax.set_axis_off()
-
-
-g84 = trace_graph(t)
+g84 = to_networkx(t)                        # one node per variable, keyed "v1", "v2", ...
 fig84_edges = {("v1", "v3"), ("v2", "v3"), ("v2", "v4"), ("v3", "v5"), ("v3", "v6"),
                ("v4", "v6"), ("v5", "v7"), ("v6", "v7")}
 assert set(g84.edges) == fig84_edges
+print("local partial on each edge:",
+      ", ".join(f"∂{j}/∂{i} = {d['formula']}" for i, j, d in sorted(g84.edges(data=True))))
 
-pos = {"v1": (0, 1), "v2": (0, -1), "v3": (1, 0.6), "v4": (1, -1), "v5": (2, 1), "v6": (2, -0.4),
-       "v7": (3, 0.3), "v8": (3, -1)}
-fig, ax = plt.subplots(figsize=(5.5, 2.8))
-draw(g84, pos, ax, {"f": "v7"})
-ax.set_title("recorded graph of f (Fig. 8.4)")
+fig, ax = plt.subplots(figsize=(8, 3.6), dpi=100)
+draw_graph(t, ax=ax)
 plt.show()
 
 # %% [markdown]
@@ -155,14 +162,13 @@ def f12(x1, x2):
 
 t2 = adnb.trace(f12, 1.0, 2.0)
 print(t2)
-g85 = trace_graph(t2)
+g85 = to_networkx(t2)
 assert set(g85.edges) == fig84_edges | {("v5", "v8"), ("v6", "v8")}
 assert t2.outputs == [6, 7]
 assert math.isclose(t2.nodes[7].ans, math.exp(2) * (2 - math.sin(2)), rel_tol=1e-15)
 
-fig, ax = plt.subplots(figsize=(5.5, 2.8))
-draw(g85, pos, ax, {"f1": "v7", "f2": "v8"})
-ax.set_title("two outputs share one trace (Fig. 8.5)")
+fig, ax = plt.subplots(figsize=(8, 3.6), dpi=100)
+draw_graph(t2, ax=ax)
 plt.show()
 
 # %% [markdown]
@@ -173,7 +179,7 @@ plt.show()
 # $v_3$. Naming the product once, as in `f` above, is what makes the trace match eqs.
 # (8.50)–(8.56). (Both traces give the same derivatives; one does a little more work.)
 
-# %%
+# %% tags=["nbval-check-output"]
 t_one_line = adnb.trace(lambda x1, x2: x1 * x2 + np.exp(x1 * x2) - np.sin(x2), 1.0, 2.0)
 print(t_one_line)
 n_mul = sum(n.formula() == "v1 v2" for n in t_one_line.nodes)

@@ -93,7 +93,7 @@ assert rv.gradient(0) == [adjoint(1), adjoint(2)]      # the input adjoints are 
 # recorded trace, written out so that the accumulation is visible. It uses only the local partial
 # derivatives $\partial v_j/\partial v_i$ that each recorded node provides:
 
-# %%
+# %% tags=["nbval-check-output"]
 def reverse_sweep(trace, accumulate=True):
     """Adjoints of every node for the first output, by eq. (8.69)."""
     adj = [0.0] * len(trace.nodes)
