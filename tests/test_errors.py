@@ -87,9 +87,6 @@ def test_traced_vector_written_into_numpy_buffer():
         _raise_point_outside_numpy(info)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: writing a scalar traced value into a numpy "
-                   "buffer (out[0] = x) raises numpy's ValueError 'setting an array element with "
-                   "a sequence' (Tracer defines __getitem__/__len__) instead of CutDerivativeError")
 @pytest.mark.parametrize("entry", ["grad", "jvp", "trace"])
 def test_traced_scalar_written_into_numpy_buffer(entry):
     with pytest.raises(CutDerivativeError):

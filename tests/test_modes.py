@@ -430,9 +430,6 @@ def test_cost_jacrev_counts_K_reverse_passes():
     assert c.reverse_passes == 3 and c.forward_passes == 0
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: count_cost wraps integer/index arguments in "
-                   "CountTracers (cost.CountTrace.wrap), so indexing breaks jacfwd/jacrev/grad "
-                   "inside count_cost")
 @pytest.mark.parametrize("jac, attr, n", [(adnb.jacfwd, "forward_passes", 4),
                                           (adnb.jacrev, "reverse_passes", 3)],
                          ids=["jacfwd-D", "jacrev-K"])

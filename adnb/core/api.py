@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from ..errors import ADNBWarning, NonScalarOutputError, NotDifferentiableTypeError
+from ..errors import ADNBError, ADNBWarning, NonScalarOutputError, NotDifferentiableTypeError
 from . import cost as _cost
 from . import primitives as P
 from .forward import DualTrace, DualTracer
@@ -111,6 +111,19 @@ def _independent_warning(fname):
                   "derivative is zero.", ADNBWarning, stacklevel=3)
 
 
+def call_user(f, *args, **kwargs):
+    """Run the user's function. numpy turns some of adnb's errors (a traced scalar written into a
+    numpy buffer calls float(), which refuses) into its own ValueError; re-raise adnb's, which
+    says what to do. The user's own exceptions pass through unchanged."""
+    try:
+        return f(*args, **kwargs)
+    except (ValueError, TypeError) as e:
+        cause = e.__cause__ if e.__cause__ is not None else e.__context__
+        if isinstance(cause, ADNBError) and not isinstance(e, ADNBError):
+            raise cause from None
+        raise
+
+
 def _name(f):
     return getattr(f, "__name__", "the function")
 
@@ -144,7 +157,7 @@ def value_and_grad(f, argnums=0):
             boxed = [trace.new_input(as_input(v, lambda: f"argument {a} of {_name(f)}")) for v in leaves]
             structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
             args[a] = unflatten(boxed)
-        out = f(*args, **kwargs)
+        out = call_user(f, *args, **kwargs)
         if type(out) is TapeTracer and out.trace is trace:
             shape = shape_of(out.primal)
             if shape and math.prod(shape) != 1:
@@ -201,7 +214,7 @@ def vjp(f, *primals):
         boxed = [trace.new_input(as_input(x, lambda: f"argument {a} of {_name(f)}")) for x in leaves]
         structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
         boxed_args.append(unflatten(boxed))
-    out = f(*boxed_args)
+    out = call_user(f, *boxed_args)
     out_leaves, out_unflatten = tree_flatten(out)
     nodes = [o.index if isinstance(o, TapeTracer) and o.trace is trace else -1
              for o in out_leaves]
@@ -240,7 +253,7 @@ def jacrev(f, argnums=0):
         for a in nums:
             args[a] = trace.new_input(as_input(args[a], lambda: f"argument {a} of {_name(f)}"))
         inputs = list(trace.inputs)
-        out = f(*args)
+        out = call_user(f, *args)
         outs, unflat = tree_flatten(out)
         per_out = []
         for o in outs:
@@ -307,7 +320,7 @@ def jvp(f, primals, tangents):
         boxed.append(unflatten(leaves))
     if _cost.ACTIVE:
         _cost.add_passes(forward=1)
-    out = f(*boxed)
+    out = call_user(f, *boxed)
     leaves, unflatten = tree_flatten(out)
     ps, ts = [], []
     for o in leaves:
@@ -338,7 +351,7 @@ def jacfwd(f, argnums=0):
             a2[a] = dual.new_input(x, seed)
             if _cost.ACTIVE:
                 _cost.add_passes(forward=d, sweeps=1)
-            out = f(*a2)
+            out = call_user(f, *a2)
             leaves, out_unflat = tree_flatten(out)
             jacs = []
             for o in leaves:
@@ -420,7 +433,7 @@ def trace(f, *args, **kwargs):
                                     for i, x in enumerate(leaves)]))
     bargs = boxed[:len(args)]
     bkw = dict(zip(list(kwargs), boxed[len(args):]))
-    out = f(*bargs, **bkw)
+    out = call_user(f, *bargs, **bkw)
     outs, _ = tree_flatten(out)
     return tr.finish(outs)
 

@@ -111,6 +111,8 @@ def note_tape(nbytes, nodes):
 # they would go uncounted. While counting, the sweeps run the rules on CountTracers instead:
 # a transformation that does nothing but route every operation through a primitive.
 
+import numpy as np  # noqa: E402
+
 from .tracer import LEVELS, Tracer, unwrap  # noqa: E402
 
 
@@ -129,9 +131,11 @@ class CountTrace:
         self.level = next(LEVELS)
 
     def wrap(self, x):
-        if x is None or isinstance(x, (str, slice, tuple)) or type(x).__name__ == "ShapeStub":
-            return x
-        return CountTracer(x, self)
+        """Wrap float values (and tracers); leave indices, shapes and other constants alone."""
+        if isinstance(x, (float, np.floating, Tracer)) or \
+                (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
+            return CountTracer(x, self)
+        return x
 
     def process(self, prim, args, params):
         vals = [a.primal if type(a) is CountTracer and a.trace is self else a for a in args]
