@@ -4,8 +4,9 @@
 
 Prints one table: the book's example (8.49)/(8.65) — its trace table and its graph must render in
 under 100 ms each — and 10,000-operation traces — folded table and graph in under 2 s, HTML under
-1 MB. Each time is the median of N runs after one warm-up run (imports and caches excluded);
-the minimum is shown too, since this machine is shared (the load average is printed).
+1 MB. Each time is the median of N runs after one warm-up run (imports and caches excluded),
+as wall-clock time and as CPU time of this process; targets are judged on CPU time, since the
+machine may be shared (the load average is printed) and wall time then counts other processes.
 
 What is timed:
 
@@ -13,7 +14,8 @@ What is timed:
   computed beforehand;
 * graph (artists): ``draw_graph`` into a fresh matplotlib Figure — layout and artists, no pixels;
 * graph (PNG): ``graph_png`` — the same plus rasterising and PNG encoding, what a notebook or
-  widget shows;
+  widget shows; graph (SVG): ``graph_svg``, the same drawing written as SVG with text kept as
+  text (no rasterising);
 * code: ``tangent_code`` + ``adjoint_code``.
 """
 from __future__ import annotations
@@ -33,7 +35,8 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 
 import adnb  # noqa: E402
-from adnb.display import adjoint_code, draw_graph, graph_png, tangent_code, trace_table  # noqa: E402
+from adnb.display import (adjoint_code, draw_graph, graph_png, graph_svg, tangent_code,  # noqa: E402
+                          trace_table)
 
 
 def book_8_65(x1, x2):
@@ -53,7 +56,7 @@ def loop_10k(x):
     return x
 
 
-_COEFFS = list(np.random.default_rng(0).uniform(0.2, 1.4, size=3400))
+_COEFFS = list(np.random.default_rng(0).uniform(0.2, 1.4, size=5000))
 
 
 def branchy_10k(x):
@@ -68,13 +71,16 @@ def branchy_10k(x):
 
 
 def _time(fn, repeat):
+    """Median wall time and median CPU time of this process (the CPU time is what the code
+    costs when the machine is not shared)."""
     fn()                                     # warm-up: imports, font caches
-    ts = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts), min(ts)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def _artists(trace, **kw):
@@ -92,14 +98,14 @@ def main(argv=None):
     rows = []
 
     def bench(name, fn, target, unit="s", size=None):
-        med, best = _time(fn, args.repeat)
-        ok = med < target
+        med, cpu = _time(fn, args.repeat)
+        ok = cpu < target
         extra = ""
         if size is not None:
             n_bytes = size()
             extra = f"{n_bytes / 1e3:.0f} kB"
             ok = ok and n_bytes < 1_000_000
-        rows.append((name, f"{med * 1e3:9.1f}", f"{best * 1e3:9.1f}", f"{target * 1e3:7.0f}",
+        rows.append((name, f"{med * 1e3:9.1f}", f"{cpu * 1e3:9.1f}", f"{target * 1e3:7.0f}",
                      extra, "yes" if ok else "NO"))
 
     t = adnb.trace(book_8_65, 1.0, 2.0)
@@ -108,6 +114,7 @@ def main(argv=None):
           size=lambda: len(trace_table(t, fw, rv).encode()))
     bench("book example: graph (artists)", lambda: _artists(t, forward=fw, reverse=rv), 0.1)
     bench("book example: graph (PNG)", lambda: graph_png(t, forward=fw, reverse=rv), 0.1)
+    bench("book example: graph (SVG)", lambda: graph_svg(t, forward=fw, reverse=rv), 0.1)
     bench("book example: tangent+adjoint code", lambda: (tangent_code(t), adjoint_code(t)), 0.1)
 
     for label, f in (("10k ops, loop", loop_10k), ("10k ops, branchy", branchy_10k)):
@@ -118,10 +125,11 @@ def main(argv=None):
               size=lambda: len(trace_table(big, bfw, brv).encode()))
         bench(f"{name}: folded graph (artists)", lambda: _artists(big, reverse=brv), 2.0)
         bench(f"{name}: folded graph (PNG)", lambda: graph_png(big, reverse=brv), 2.0)
+        bench(f"{name}: folded graph (SVG)", lambda: graph_svg(big, reverse=brv), 2.0)
         bench(f"{name}: tangent+adjoint code", lambda: (tangent_code(big), adjoint_code(big)),
               2.0)
 
-    head = ("what", "median ms", "min ms", "target", "HTML", "met")
+    head = ("what", "wall ms", "CPU ms", "target", "HTML", "met (CPU)")
     widths = [max(len(str(r[k])) for r in rows + [head]) for k in range(len(head))]
     line = lambda r: "  ".join(str(c).rjust(w) if k else str(c).ljust(w)  # noqa: E731
                                for k, (c, w) in enumerate(zip(r, widths)))

@@ -438,6 +438,17 @@ def test_graph_png_and_folded_drawing():
         plt.close(fig)
 
 
+def test_graph_svg_escapes_user_strings():
+    from adnb.display import graph_svg
+    t = adnb.trace(book_8_49, 1.0, 2.0)
+    t.nodes[0].name = "<script>$x$"           # also: no mathtext parsing of a user's "$"
+    t.function_name = "a&b<i>"
+    svg = graph_svg(t)
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "<script>" not in svg and "&lt;script&gt;$x$" in svg
+    assert "a&amp;b&lt;i&gt;" in svg
+
+
 # ---- finite differences (Fig 8.2) ------------------------------------------------------------
 
 def test_difference_errors_reproduce_figure_8_2():

@@ -4,7 +4,7 @@ Lets you see automatic differentiation happen (Bishop & Bishop §8.2):
 
 * ``trace_table`` / ``trace_text`` — the evaluation-trace table with primals, tangents and
   adjoints, expandable sums, loop folding and a sweep shown step by step (``adnb.display.html``);
-* ``to_networkx`` / ``draw_graph`` / ``graph_png`` — the computational graph of Figures 8.4/8.5
+* ``to_networkx`` / ``draw_graph`` / ``graph_png`` / ``graph_svg`` — the computational graph of Figures 8.4/8.5
   (``adnb.display.graph``);
 * ``tangent_code`` / ``adjoint_code`` — the derivative programs AD generates, as runnable Python
   (``adnb.display.codegen``);
@@ -17,14 +17,14 @@ No IPython or ipywidgets here; matplotlib and sympy are imported only inside the
 draw or do algebra.
 """
 from .html import trace_table, trace_text
-from .graph import to_networkx, draw_graph, graph_png, fold_graph
+from .graph import to_networkx, draw_graph, graph_png, graph_svg, fold_graph
 from .codegen import tangent_code, adjoint_code, compile_code
 from .numerical import difference_errors, plot_difference_errors
 from .symbolic import to_sympy, symbolic_derivatives, swell_report, logistic_swell
 from .sweep import sweep_steps, sweep_state
 from .folding import find_loops
 
-__all__ = ["trace_table", "trace_text", "to_networkx", "draw_graph", "graph_png", "fold_graph",
+__all__ = ["trace_table", "trace_text", "to_networkx", "draw_graph", "graph_png", "graph_svg", "fold_graph",
            "tangent_code", "adjoint_code", "compile_code", "difference_errors",
            "plot_difference_errors", "to_sympy", "symbolic_derivatives", "swell_report",
            "logistic_swell", "sweep_steps", "sweep_state", "find_loops"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import string
 
 import numpy as np
 
@@ -112,6 +113,39 @@ def _literal(v):
     raise TypeError(f"cannot write a {type(v).__name__} constant into generated code")
 
 
+_FIELDS = {}
+
+
+def _shape(v):
+    """Shape of a value, fast for Python numbers (np.shape converts them to arrays first)."""
+    if type(v) in (float, int, bool):
+        return ()
+    s = getattr(v, "shape", None)
+    return tuple(s) if s is not None else tuple(np.shape(v))
+
+
+def _fields(template):
+    """The named fields of a format template (cached: the same few templates recur)."""
+    got = _FIELDS.get(template)
+    if got is None:
+        got = _FIELDS[template] = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+    return got
+
+
+_RUNTIME_NAMES = ("absolute", "maximum", "minimum", "arctan2", "where", "unbroadcast",
+                  "untake") + _UNARY
+_CALLS = {}
+
+
+def _calls(template):
+    """Runtime functions a template calls (so the generated module imports them)."""
+    got = _CALLS.get(template)
+    if got is None:
+        got = _CALLS[template] = tuple(re.findall(r"\b(" + "|".join(_RUNTIME_NAMES) + r")\(",
+                                                  template))
+    return got
+
+
 def _group(expr):
     """Bracket an expression unless it is a name, a number or a single call."""
     return expr if _ATOM.match(expr) else f"({expr})"
@@ -165,17 +199,25 @@ class _Writer:
         return _literal(value)
 
     def fill(self, template, node, **extra):
-        params = dict(node.params or {})
-        fields = {k: _literal(v) for k, v in params.items()}
-        fields["ans"] = f"v{node.index + 1}"
-        for k, a in enumerate(node.args):
-            fields[f"shape{k}"] = _literal(tuple(np.shape(a)))
-        if "axes" in params and isinstance(params["axes"], tuple):
-            fields["inv_axes"] = _literal(tuple(int(x) for x in np.argsort(params["axes"])))
-        fields.update(extra)
+        """Substitute a template: {0}, {1}: arguments; {ans}; params by name; {shapeK}: shape
+        of argument K; {inv_axes}: inverse permutation; ``extra`` ({t}, {g})."""
+        wanted = _fields(template)
+        fields = dict(extra)
+        params = node.params or {}
+        for key in wanted:
+            if key in fields or key.isdigit():
+                continue
+            if key == "ans":
+                fields[key] = f"v{node.index + 1}"
+            elif key.startswith("shape") and key[5:].isdigit():
+                fields[key] = _literal(tuple(_shape(node.args[int(key[5:])])))
+            elif key == "inv_axes":
+                fields[key] = _literal(tuple(int(x) for x in np.argsort(params["axes"])))
+            elif key in params:
+                fields[key] = _literal(params[key])
+            elif key == "idx" and len(node.args) > 1:
+                fields[key] = self.arg(node, 1)    # getitem(x, idx): the index as an argument
         args = [self.arg(node, k) for k in range(len(node.args))]
-        if "idx" not in fields and len(args) > 1:
-            fields["idx"] = args[1]        # getitem(x, idx): the index may come as an argument
         return template.format(*args, **fields)
 
     def use(self, *names):
@@ -193,9 +235,7 @@ class _Writer:
         if tpl is None:
             self.use("apply")
             return self._generic("apply", node, [repr(name)])
-        for h in re.findall(r"\b(" + "|".join(_UNARY + ("absolute", "maximum", "minimum",
-                                                        "arctan2", "where")) + r")\(", tpl):
-            self.use(h)
+        self.use(*_calls(tpl))
         return self.fill(tpl, node)
 
     def _generic(self, helper, node, head):
@@ -212,8 +252,7 @@ class _Writer:
             args = ", ".join([f"v{node.index + 1}"] + [self.arg(node, j)
                                                         for j in range(len(node.args))])
             return f"local_partial({node.prim.name!r}, {k}, {args})"
-        for h in re.findall(r"\b(sin|cos|sqrt|cosh|sinh)\(", tpl):
-            self.use(h)
+        self.use(*_calls(tpl))
         return self.fill(tpl, node)
 
     def tangent_term(self, node, k, t):
@@ -245,8 +284,8 @@ class _Writer:
                     self.use(h)
             expr = self.fill(tpl, node, g=g)
         if prim.elementwise:
-            target = tuple(np.shape(node.args[k]))
-            if tuple(np.shape(node.ans)) != target:
+            target = tuple(_shape(node.args[k]))
+            if tuple(_shape(node.ans)) != target:
                 self.use("unbroadcast")        # sum over the axes broadcasting added
                 expr = f"unbroadcast({expr}, {_literal(target)})"
         return expr
@@ -254,7 +293,7 @@ class _Writer:
     def _vjp_template(self, node, k):
         name = node.prim.name
         if name == "matmul":
-            xs, ys = np.shape(node.args[0]), np.shape(node.args[1])
+            xs, ys = _shape(node.args[0]), _shape(node.args[1])
             if len(xs) == 2 and len(ys) == 2:
                 return ("{g} @ {1}.T", "{0}.T @ {g}")[k]
             if len(xs) == 1 and len(ys) == 1:
@@ -262,7 +301,7 @@ class _Writer:
             return None
         if name == "sum":
             axes, keepdims = node.params["axes"], node.params["keepdims"]
-            shape = tuple(np.shape(node.args[0]))
+            shape = tuple(_shape(node.args[0]))
             if not keepdims and shape:
                 kshape = tuple(1 if i in axes else n for i, n in enumerate(shape))
                 return "np.broadcast_to(np.reshape({g}, %s), {shape0})" % _literal(kshape)
@@ -298,13 +337,13 @@ def _zero(shape):
 def _tangent_shape(node, k):
     """Shape of argument k's tangent contribution, as the core computes it (for broadcasting)."""
     from ..core.forward import tangent_contribution
-    t = np.ones(np.shape(node.args[k])) if np.shape(node.args[k]) else 1.0
+    t = np.ones(_shape(node.args[k])) if _shape(node.args[k]) else 1.0
     with quiet():
         try:
             c = tangent_contribution(node.prim, k, t, node.ans, node.args, node.params or {})
         except Exception:       # noqa: BLE001 -- fall back to the value's shape
-            return tuple(np.shape(node.ans))
-    return tuple(np.shape(c))
+            return tuple(_shape(node.ans))
+    return tuple(_shape(c))
 
 
 def _lines_by_source(w, body_for_node, nodes):
@@ -363,9 +402,11 @@ def tangent_code(trace, name=None, return_all=False):
                 continue
             terms.append(w.tangent_term(node, k, f"v{p + 1}_dot"))
             if node.prim.elementwise:
-                shapes.append(_tangent_shape(node, k))
-        expr = _sum(terms) if terms else _zero(np.shape(node.ans))
-        target = tuple(np.shape(node.ans))
+                # a contribution fills the value's shape unless its argument was broadcast
+                same = tuple(_shape(node.args[k])) == tuple(_shape(node.ans))
+                shapes.append(tuple(_shape(node.ans)) if same else _tangent_shape(node, k))
+        expr = _sum(terms) if terms else _zero(_shape(node.ans))
+        target = tuple(_shape(node.ans))
         if node.prim.elementwise and terms and np.broadcast_shapes(*shapes) != target:
             expr = f"np.broadcast_to({expr}, {_literal(target)})"
         out.append(f"{v}_dot = {expr}")
@@ -377,7 +418,7 @@ def tangent_code(trace, name=None, return_all=False):
         lines.append("    return {k: val for k, val in locals().items() if k.startswith('v')}")
     else:
         outs = [(f"v{o + 1}", f"v{o + 1}_dot") if o >= 0 else
-                (w.const(v), _zero(np.shape(v))) for o, v in zip(trace.outputs, trace.output_values)]
+                (w.const(v), _zero(_shape(v))) for o, v in zip(trace.outputs, trace.output_values)]
         lines.append("    return " + _pack([a for a, _ in outs]) + ", " + _pack([b for _, b in outs]))
     return w.header(lines)
 
@@ -403,7 +444,7 @@ def adjoint_code(trace, name=None, return_all=False):
     n_out = len(trace.outputs)
     seeds = [f"f{k + 1}_bar" if n_out > 1 else "f_bar" for k in range(n_out)]
     seed_params = [s for s, o in zip(seeds, trace.outputs) if o >= 0]
-    if n_out == 1 and trace.outputs[0] >= 0 and not np.shape(trace.nodes[trace.outputs[0]].ans):
+    if n_out == 1 and trace.outputs[0] >= 0 and not _shape(trace.nodes[trace.outputs[0]].ans):
         seed_params = ["f_bar=1.0"]
     lines = [f"def {fname}({', '.join(ins + seed_params)}):",
              f'    """Adjoint program of {_safe_doc(trace.function_name)}: the primal sweep, then '
@@ -439,7 +480,7 @@ def adjoint_code(trace, name=None, return_all=False):
                     terms.append(w.adjoint_term(child, k, f"v{j + 1}_bar"))
         if len(terms) == 2:
             terms.reverse()      # a + b == b + a exactly; the book lists children upwards
-        expr = _sum(terms) if terms else _zero(np.shape(node.ans))
+        expr = _sum(terms) if terms else _zero(_shape(node.ans))
         if node.loc:
             where = f"  # v{i + 1}: line {node.loc[1]}"
         else:
@@ -450,7 +491,7 @@ def adjoint_code(trace, name=None, return_all=False):
     else:
         outs = [f"v{o + 1}" if o >= 0 else w.const(v)
                 for o, v in zip(trace.outputs, trace.output_values)]
-        grads = [f"v{i + 1}_bar" if i in reached else _zero(np.shape(trace.nodes[i].ans))
+        grads = [f"v{i + 1}_bar" if i in reached else _zero(_shape(trace.nodes[i].ans))
                  for i in trace.inputs]
         lines.append("    return " + _pack(outs) + ", " + _pack(grads))
     return w.header(lines)
