@@ -174,6 +174,14 @@ SPECS = [
     Spec("prod", lambda x: np.prod(x) + x.prod(), [(V,), (M,)], (nonzero,)),
     Spec("prod", lambda x: np.prod(x, axis=0) + np.prod(x, axis=1, keepdims=True).sum(), [(M,)],
          (nonzero,), label="axis/keepdims"),
+    Spec("prod", lambda x: np.prod(x) + np.prod(x, axis=0).sum() + np.prod(x, axis=-1).sum(),
+         [((2, 3),), ((3,),)], (lambda rng, s: np.where(rng.uniform(size=s) < 0.4, 0.0,
+                                                        rng.uniform(0.5, 1.5, size=s)),),
+         label="with zeros"),
+    Spec("prod", lambda x: np.prod(np.array([0.0, 1.0, 2.0]) * x), [(S,), ((3,),)],
+         label="exact zero entry"),
+    Spec("reductions of a scalar", lambda x: (np.sum(x) + np.prod(x) + np.max(x) + np.min(x)
+                                              + np.mean(x)) * x, [(S,)]),
     Spec("cumsum", lambda x: np.cumsum(x), [(V,), (M,)]),
     Spec("cumsum", lambda x: np.cumsum(x, axis=0) * np.cumsum(x, axis=1) + x.cumsum(axis=-1),
          [(M,)], label="axis"),
@@ -234,6 +242,7 @@ SPECS = [
          (nonzero,), label="boolean mask"),
     Spec("getitem", lambda x: x[2][()] * x[1, ...], [(V,)], label="0-d ()"),
     Spec("broadcast_to", lambda x: np.broadcast_to(x, (3, 4)), [(V,), ((3, 1),), (S,)]),
+    Spec("reshape", lambda x: np.reshape(x, (1, 1)) * np.atleast_1d(x), [(S,)], label="scalar"),
     Spec("sort", lambda x: np.sort(x) * np.arange(1.0, 5.0), [(V,), (M,)], (distinct,)),
     Spec("sort", lambda x: np.sort(x, axis=0) + np.sort(x, axis=None)[:4], [(M,)], (distinct,),
          label="axis"),
@@ -294,6 +303,32 @@ def test_value_matches_numpy(spec, shapes):
     value, _ = adnb.vjp(spec.fn, *args)
     np.testing.assert_allclose(np.asarray(value), np.asarray(expected), rtol=1e-13, atol=1e-14)
     assert np.shape(value) == np.shape(expected)
+
+
+@pytest.mark.parametrize("spec, shapes", CASES, ids=IDS)
+def test_trace_sweeps_match_jvp_and_vjp(spec, shapes):
+    """The explored trace (adnb.trace) keeps full values, not the lean tape: its forward and
+    reverse sweeps must give the same J v and uᵀJ as jvp and vjp."""
+    args = spec.sample(shapes, _seed(spec, shapes))
+    rng = np.random.default_rng(_seed(spec, shapes) + 1)
+    v = [rng.standard_normal(np.shape(a)) if np.ndim(a) else float(rng.standard_normal())
+         for a in args]
+    out, jv = adnb.jvp(spec.fn, args, tuple(v))
+    u = rng.standard_normal(np.shape(out)) if np.ndim(out) else float(rng.standard_normal())
+    _, pullback = adnb.vjp(spec.fn, *args)
+    ut_j = pullback(u)
+    t = adnb.trace(spec.fn, *args)
+    assert len(t.inputs) == len(args)
+    fwd = t.forward(seeds=v).output_tangents(0)[0]
+    np.testing.assert_allclose(np.asarray(0.0 if fwd is None else fwd, dtype=float) *
+                               np.ones(np.shape(out)), np.asarray(jv, dtype=float),
+                               rtol=1e-12, atol=1e-13)
+    if t.outputs[0] >= 0:
+        grads = t.reverse(seeds=[u]).gradient(0)
+        for g, expected in zip(grads, ut_j):
+            g = np.zeros(np.shape(expected)) if g is None else np.asarray(g, dtype=float)
+            assert g.shape == np.shape(expected)
+            np.testing.assert_allclose(g, expected, rtol=1e-12, atol=1e-13)
 
 
 def test_coverage_list_has_specs():

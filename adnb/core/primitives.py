@@ -300,7 +300,7 @@ sum_ = define_primitive(
     "sum", _sum_impl,
     formula="Σ({0})", keep="",
     jvp=(lambda t, ans, x, axes, keepdims: sum_(t, axes=axes, keepdims=keepdims),),
-    vjp=(lambda g, ans, x, axes, keepdims: _expand_to(g, x.shape, axes, keepdims),),
+    vjp=(lambda g, ans, x, axes, keepdims: _expand_to(g, shape_of(x), axes, keepdims),),
     flops=lambda ans, x, axes, keepdims: _size(x))
 sum_.jvp_batched = (_batched_reduce(sum_),)
 
@@ -321,7 +321,7 @@ def _def_extremum(name, fn):
         jvp=(lambda t, ans, x, axes, keepdims:
              sum_(_weighted(t, ans, x, axes, keepdims), axes=axes, keepdims=keepdims),),
         vjp=(lambda g, ans, x, axes, keepdims:
-             _weighted(_expand_to(g, x.shape, axes, keepdims), ans, x, axes, keepdims),))
+             _weighted(_expand_to(g, shape_of(x), axes, keepdims), ans, x, axes, keepdims),))
     prim.jvp_batched = (lambda t, ans, x, axes, keepdims:
                         sum_(_weighted(t, ans, x, axes, keepdims),
                              axes=tuple(a + 1 for a in axes), keepdims=keepdims),)
@@ -344,16 +344,19 @@ def _prod_others(ans, x, axes, keepdims):
     xv = unwrap(x)
     if np.all(xv != 0):
         return _expand_to(ans, shape_of(x), axes, keepdims) / x
-    # with zeros: exclusive products, computed on primal values (first order only)
-    flat_axes = axes
-    xm = np.moveaxis(np.asarray(xv), flat_axes, tuple(range(-len(flat_axes), 0)))
-    shp = xm.shape
-    xm = xm.reshape(shp[:len(shp) - len(flat_axes)] + (-1,))
-    left = np.cumprod(np.concatenate([np.ones(xm.shape[:-1] + (1,)), xm[..., :-1]], -1), -1)
-    right = np.flip(np.cumprod(np.concatenate([np.ones(xm.shape[:-1] + (1,)),
-                                               np.flip(xm, -1)[..., :-1]], -1), -1), -1)
-    others = (left * right).reshape(shp)
-    return np.moveaxis(others, tuple(range(-len(flat_axes), 0)), flat_axes)
+    # with zeros: Π_{j≠i} x_j directly, as the product of x with x_i replaced by 1 (n rows
+    # per reduced slice). Written with primitives, so second derivatives stay right.
+    shape = tuple(shape_of(x))
+    nd = len(shape)
+    perm = tuple(i for i in range(nd) if i not in axes) + tuple(axes)
+    lead = tuple(shape[i] for i in perm[:nd - len(axes)])
+    n = int(np.prod([shape[i] for i in axes])) if axes else 1
+    xt = transpose_(x, axes=perm) if perm != tuple(range(nd)) else x
+    rows = where_(np.eye(n, dtype=bool), 1.0,
+                  broadcast_to(reshape(xt, shape=lead + (1, n)), shape=lead + (n, n)))
+    others = reshape(prod(rows, axes=(len(lead) + 1,), keepdims=False),
+                     shape=tuple(shape[i] for i in perm))
+    return transpose_(others, axes=_inverse_perm(perm)) if perm != tuple(range(nd)) else others
 
 
 prod = define_primitive(
@@ -362,7 +365,7 @@ prod = define_primitive(
     jvp=(lambda t, ans, x, axes, keepdims:
          sum_(t * _prod_others(ans, x, axes, keepdims), axes=axes, keepdims=keepdims),),
     vjp=(lambda g, ans, x, axes, keepdims:
-         _expand_to(g, x.shape, axes, keepdims) * _prod_others(ans, x, axes, keepdims),))
+         _expand_to(g, shape_of(x), axes, keepdims) * _prod_others(ans, x, axes, keepdims),))
 
 
 def _flip(x, axis):
@@ -388,7 +391,7 @@ def _reshape_impl(x, shape):
 reshape = define_primitive(
     "reshape", _reshape_impl, formula="reshape({0}, {shape})",
     jvp=(lambda t, ans, x, shape: reshape(t, shape),),
-    vjp=(lambda g, ans, x, shape: reshape(g, x.shape),),
+    vjp=(lambda g, ans, x, shape: reshape(g, shape_of(x)),),
     flops=lambda ans, x, shape: 0)
 reshape.jvp_batched = (lambda t, ans, x, shape: reshape(t, (shape_of(t)[0],) + tuple(shape)),)
 
@@ -413,7 +416,7 @@ def _broadcast_impl(x, shape):
 broadcast_to = define_primitive(
     "broadcast_to", _broadcast_impl, formula="broadcast({0}, {shape})",
     jvp=(lambda t, ans, x, shape: broadcast_to(t, shape),),
-    vjp=(lambda g, ans, x, shape: _unbroadcast(g, x.shape),),
+    vjp=(lambda g, ans, x, shape: _unbroadcast(g, shape_of(x)),),
     flops=lambda ans, x, shape: 0)
 
 
@@ -449,7 +452,7 @@ def _untake_impl(g, idx, shape):
 getitem = define_primitive(
     "getitem", lambda x, idx: x[idx], formula="{0}[{idx}]",
     jvp=(lambda t, ans, x, idx: getitem(t, idx),),
-    vjp=(lambda g, ans, x, idx: untake(g, idx=idx, shape=x.shape),),
+    vjp=(lambda g, ans, x, idx: untake(g, idx=idx, shape=shape_of(x)),),
     flops=lambda ans, x, idx: 0)
 
 
