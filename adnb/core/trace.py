@@ -21,7 +21,9 @@ import numpy as np
 
 from . import cost as _cost
 from .tracer import LEVELS, Tracer, ShapeStub, SCALAR_STUB, shape_of, unwrap
-_ADNB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# frames in these directories are machinery, not the user's code (for source locations)
+_CORE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(np.__file__)
 
 
@@ -96,11 +98,11 @@ class BranchEvent:
 
 
 def _user_frame(depth=2):
-    """The innermost frame outside adnb and numpy: where the user's code made the call."""
+    """The innermost frame outside adnb's core and numpy: where the user's code made the call."""
     f = sys._getframe(depth)
     while f is not None:
         fn = f.f_code.co_filename
-        if not (fn.startswith(_ADNB_DIR) or fn.startswith(_NUMPY_DIR)):
+        if not (fn.startswith(_CORE_DIR) or fn.startswith(_NUMPY_DIR)):
             return f
         f = f.f_back
     return None
