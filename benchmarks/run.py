@@ -389,7 +389,7 @@ def report(res):
     def t_ratio(name, cid, limit, ref=("numpy-hand", None)):
         m, h = median(res, "adnb", cid), median(res, ref[0], ref[1])
         add_target(name, f"≤ {limit:g}× hand-written",
-                   None if m is None or h is None else f"{m / h:.2f}×",
+                   None if m is None or h is None else f"{m / h:.3f}×",
                    None if m is None or h is None else m / h <= limit)
 
     def t_faster(name, cid, peers, factor=1.0, peer_case=None):
