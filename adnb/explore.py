@@ -316,7 +316,7 @@ class _CellRunner:
 
 
 def explore(f, *args, mode="both", tangent_seed=None, output_seed=None, show=DEFAULT_SHOW,
-            interactive=False, **kwargs):
+            interactive=False, location_names=None, **kwargs):
     """Record ``f(*args, **kwargs)`` once and explore its forward and reverse sweeps.
 
     Each numeric argument becomes an input v1, v2, … named after f's parameters (a tuple/list
@@ -335,6 +335,8 @@ def explore(f, *args, mode="both", tangent_seed=None, output_seed=None, show=DEF
         show: parts of the display: any of ``"table"``, ``"graph"``, ``"code"``, ``"cost"``.
         interactive: when displayed, show the live ``TraceExplorer`` widget (with the static
             table and graph as the fallback for viewers without a widget frontend).
+        location_names: ``{filename: name}``: how tables name source files (IPython compiles
+            each cell under a temporary file name; the magic maps those to ``In[n]``).
 
     Returns:
         Exploration
@@ -386,7 +388,7 @@ def explore(f, *args, mode="both", tangent_seed=None, output_seed=None, show=DEF
 
     def retrace(values):
         __tracebackhide__ = True
-        return _record(call, leaf_names, values, fname)
+        return _rename_locations(_record(call, leaf_names, values, fname), location_names)
 
     tr = retrace(leaf_values)
     return Exploration(tr, mode=mode, tangent_seed=tangent_seed, output_seed=output_seed,
@@ -395,7 +397,7 @@ def explore(f, *args, mode="both", tangent_seed=None, output_seed=None, show=DEF
 
 def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangent_seed=None,
                  output_seed=None, show=DEFAULT_SHOW, interactive=False, filename=None,
-                 cell_name=None):
+                 cell_name=None, location_names=None):
     """Run a block of code exactly once with the inputs traced, and explore its derivatives.
 
     This is what ``%%autodiff`` does: ``%%autodiff x1=1.0 x2=2.0`` over a cell is
@@ -420,6 +422,8 @@ def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangen
         cell_name: the name the trace's table gives the code's lines (``In[3]:2``); default
             ``filename``. (IPython compiles cells under temporary file names; this keeps
             them out of displays.)
+        location_names: ``{filename: name}`` for other source files (functions the code calls
+            that were defined in other notebook cells), as for ``explore``.
 
     Returns:
         Exploration
@@ -450,6 +454,9 @@ def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangen
     if cell_name is not None and cell_name != filename:
         linecache.cache[cell_name] = (len(code), None, code.splitlines(True), cell_name)
     outs = _cell_outputs(code, outputs, inputs, namespace)
+    where = dict(location_names or {})
+    if cell_name is not None:
+        where[filename] = cell_name
     runner = _CellRunner(code_obj, inputs, outs)
     names = list(inputs)
 
@@ -461,22 +468,24 @@ def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangen
         def call(boxed):
             __tracebackhide__ = True
             return runner.run(boxed, ns)
-        tr = _record(call, names, vals, cell_name or "cell")
-        if cell_name is not None:
-            _rename_locations(tr, filename, cell_name)
-        return tr
+        return _rename_locations(_record(call, names, vals, cell_name or "cell"), where)
 
     tr = retrace(values, namespace)
     return Exploration(tr, mode=mode, tangent_seed=tangent_seed, output_seed=output_seed,
                        show=opts, interactive=interactive, retrace=retrace, source=code)
 
 
-def _rename_locations(tr, filename, name):
-    """Show the code's lines as ``name`` (e.g. ``In[3]``) in the trace's nodes and events."""
-    for item in itertools.chain(tr.nodes, tr.events):
-        loc = item.loc
-        if loc and loc[0] == filename:
-            item.loc = (name,) + tuple(loc[1:])
+def _rename_locations(tr, names):
+    """Name source files as ``names`` says ({filename: "In[3]"}) in the nodes and events."""
+    if names:
+        for item in itertools.chain(tr.nodes, tr.events):
+            loc = item.loc
+            if loc and loc[0] in names:
+                new = names[loc[0]]
+                if new not in linecache.cache and loc[0] in linecache.cache:
+                    linecache.cache[new] = linecache.cache[loc[0]]    # keep the source lines
+                item.loc = (new,) + tuple(loc[1:])
+    return tr
 
 
 def _check_options(mode, show):

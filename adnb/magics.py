@@ -19,6 +19,9 @@ __all__ = ["AutodiffMagics", "load_ipython_extension", "unload_ipython_extension
            "split_line"]
 
 _OPEN, _CLOSE = "([{", ")]}"
+_USAGE = ("usage: %%autodiff [-m forward|reverse|both] [--out NAMES] [--seed-in SPEC] "
+          "[--seed-out SPEC] [--show table,graph,code,cost] [--static] [-o] name=value ... "
+          "(see %%autodiff?)")
 
 
 def split_line(line):
@@ -185,8 +188,9 @@ class AutodiffMagics(Magics):
         """
         __tracebackhide__ = True
         args = self._parse(line)
-        kw = dict(mode=args.mode, show=args.show, interactive=not args.static)
         ns = self.shell.user_ns
+        kw = dict(mode=args.mode, show=args.show, interactive=not args.static,
+                  location_names=self._cell_names())
         try:
             kw["tangent_seed"] = self._seed(args.seed_in, ns, "--seed-in")
             kw["output_seed"] = self._seed(args.seed_out, ns, "--seed-out")
@@ -212,10 +216,21 @@ class AutodiffMagics(Magics):
         display(result)
         return None
 
+    def _cell_names(self):
+        """{temporary file name of a cell: "In[n]"} (IPython's own map, as its tracebacks use)."""
+        fmap = getattr(self.shell.compile, "_filename_map", None) or {}
+        return {fn: f"In[{n}]" for fn, n in fmap.items() if isinstance(n, int)}
+
     # -- parsing (no logic beyond turning text into the plain call's arguments) ---------------
     def _parse(self, line):
         tokens = split_line(line)
-        return self.autodiff.parser.parse_intermixed_args(tokens)
+        try:
+            return self.autodiff.parser.parse_intermixed_args(tokens)
+        except UsageError as err:
+            msg = _one_line(err)
+            if "choose from" not in msg:
+                msg += f"; {_USAGE}"
+            raise UsageError(msg) from None
 
     @staticmethod
     def _eval(expr, ns, what):

@@ -2,6 +2,8 @@
 
 Each scenario also runs through the plain call the magic is sugar for, and both must agree.
 """
+import re
+
 import numpy as np
 import pytest
 
@@ -95,7 +97,8 @@ def test_seed_names_and_outputs(ip, ns):
 
 @pytest.mark.parametrize("line, cell, expected", [
     ("-m sideways x=1", "y = x", "invalid choice: 'sideways' (choose from 'forward', 'reverse', 'both')"),
-    ("--bogus x=1", "y = x", "unrecognized arguments: --bogus"),
+    ("--bogus x=1", "y = x", "unrecognized arguments: --bogus; usage: %%autodiff [-m forward|"),
+    ("--seed-in -1,1 x=1", "y = x", "--seed-in: expected one argument; usage:"),
     ("--show table,nope x=1", "y = x", "unknown part 'nope'; choose from table, graph, code, cost"),
     ("x", "y = x", "name=value"),
     ("x = 1", "y = x", "name=value"),
@@ -146,6 +149,9 @@ def test_line_magic_explores_a_function(ip, ns):
     ip.run_cell("def f(x1, x2):\n    return x1 * x2 + np.exp(x1 * x2) - np.sin(x2)\n")
     e = magic(ip, "-o f(1.0, 2.0)")
     np.testing.assert_allclose(e.jacobian, J_BOOK, rtol=1e-12)
+    # the function's lines are named after its cell, not IPython's temporary file name
+    files = {n.loc[0] for n in e.trace.nodes if n.loc}
+    assert len(files) == 1 and re.fullmatch(r"In\[\d+\]", files.pop())
     assert list(e.inputs) == ["x1", "x2"] and e.trace.function_name == "f"
     e = magic(ip, "-o -m reverse --static f(*[1.0], x2=2.0)")
     assert e.mode == "reverse" and not e.interactive
