@@ -437,8 +437,9 @@ def report(res):
         out.extend("  " + b for b in bad_checks)
     else:
         n = sum(len(cs) for cs in res["cases"].values()) + len(res["memory"])
-        out.append(f"correctness: all {n} cases (W5: gradients of {memory_check_steps()} steps) match "
-                   f"the hand-written derivatives (relative error ≤ {CHECK_TOL:g})")
+        w5 = f" (W5: gradients of {memory_check_steps()} steps)" if res["memory"] else ""
+        out.append(f"correctness: all {n} cases{w5} match the hand-written derivatives "
+                   f"(relative error ≤ {CHECK_TOL:g})")
     for k, e in res["errors"].items():
         out.append(f"error in {k}: {e}")
     out.append(f"elapsed {res['elapsed_s']:.1f} s; worker logs in {res['logdir']}")
