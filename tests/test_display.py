@@ -128,22 +128,23 @@ def test_adjoint_rows_expand_into_their_sum_over_children(book):
     t, fw, rv = book
     out = trace_table(t, reverse=rv, expand=["v3"])
     # eq. (8.74): v̄3 = v̄5 v5 + v̄6, with the numbers (fan-out of v3 into v5 and v6)
-    assert ("v̄<sub>3</sub> = v̄<sub>5</sub> · v<sub>5</sub> + v̄<sub>6</sub> = 1 · 7.38906 + 1 "
-            "= 8.38906") in out
+    assert ("v̄<sub>3</sub> = v̄<sub>5</sub> · v<sub>5</sub> + v̄<sub>6</sub><br>= 1 · 7.38906 + 1"
+            "<br>= 8.38906") in out
     assert "<details open><summary>8.38906</summary>" in out
     # eq. (8.75), corrected: v̄2 = v̄3 v1 + v̄4 cos(v2)
     assert "v̄<sub>2</sub> = v̄<sub>3</sub> · v<sub>1</sub> + v̄<sub>4</sub> · cos(v<sub>2</sub>)" in out
-    assert "v̄<sub>4</sub> = −v̄<sub>6</sub> = -1" in out                             # (8.73)
+    assert "v̄<sub>4</sub> = −v̄<sub>6</sub><br>= -1" in out                          # (8.73)
 
 
 def test_tangent_rows_expand_into_their_sum_over_parents(book):
     t, fw, rv = book
     out = trace_table(t, forward=fw, expand=True)
     # eq. (8.60): v̇3 = v1 v̇2 + v̇1 v2, at ẋ = e1 and e2
-    assert "v̇<sub>3</sub> = v̇<sub>1</sub> · v<sub>2</sub> + v̇<sub>2</sub> · v<sub>1</sub> = 1 · 2 + 0 · 1 = 2" in out
-    assert "v̇<sub>3</sub> = v̇<sub>1</sub> · v<sub>2</sub> + v̇<sub>2</sub> · v<sub>1</sub> = 0 · 2 + 1 · 1 = 1" in out
-    assert "v̇<sub>4</sub> = v̇<sub>2</sub> · cos(v<sub>2</sub>) = 1 · (-0.416147) = -0.416147" in out
-    assert "v̇<sub>6</sub> = v̇<sub>3</sub> − v̇<sub>4</sub> = 1 − (-0.416147) = 1.41615" in out
+    v3 = "v̇<sub>3</sub> = v̇<sub>1</sub> · v<sub>2</sub> + v̇<sub>2</sub> · v<sub>1</sub>"
+    assert v3 + "<br>= 1 · 2 + 0 · 1<br>= 2" in out
+    assert v3 + "<br>= 0 · 2 + 1 · 1<br>= 1" in out
+    assert "v̇<sub>4</sub> = v̇<sub>2</sub> · cos(v<sub>2</sub>)<br>= 1 · (-0.416147)<br>= -0.416147" in out
+    assert "v̇<sub>6</sub> = v̇<sub>3</sub> − v̇<sub>4</sub><br>= 1 − (-0.416147)<br>= 1.41615" in out
     assert "<details open>" in out
     assert "<details" not in trace_table(t, forward=fw, expand=False)
 

@@ -440,13 +440,13 @@ def _edge_label(trace, i, j, names):
 def _value_text(trace, node, forward, reverse, mode, state):
     parts = [F.short(node.ans, digits=4, items=2)]
     i = node.index
-    if forward is not None and mode in (None, "forward"):
+    if forward is not None and forward.tangents and mode in (None, "forward"):
         t = forward.tangents[0][i]
         if state is not None and mode == "forward" and state.status(i) == "pending":
             parts.append("v\u0307=·")
         else:
             parts.append("v\u0307=" + F.short(t, digits=4, items=2))
-    if reverse is not None and mode in (None, "reverse"):
+    if reverse is not None and reverse.adjoints and mode in (None, "reverse"):
         a = reverse.adjoints[0][i]
         if state is not None and mode == "reverse" and state.status(i) == "pending":
             parts.append("v\u0304=·")

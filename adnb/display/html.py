@@ -33,6 +33,7 @@ MAX_COLUMNS = 8
 # Placeholders for names inside formulas: formulas are escaped first, then the placeholders are
 # replaced by markup, so a constant such as "<b>" in a formula can never become a tag.
 _PH = re.compile("\ue000([vdb])(\\d+)\ue001")
+_STAGE = "\ue002"          # between the stages of an expanded sum: "<br>= " in HTML
 
 TABLE_CSS = """<style>
 .adnb-trace{border-collapse:collapse;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;margin:4px 0}
@@ -52,7 +53,7 @@ TABLE_CSS = """<style>
 .adnb-trace tr.adnb-event td{color:#5a3d99;font-family:sans-serif;font-size:11px;background:#f7f3ff}
 .adnb-trace tr.adnb-fold td{background:#f6f6f6;color:#444;font-family:sans-serif;font-size:11px}
 .adnb-trace details>summary{cursor:pointer}
-.adnb-trace .adnb-expansion{white-space:nowrap;color:#333;font-size:11px;padding:2px 0}
+.adnb-trace .adnb-expansion{white-space:nowrap;text-align:left;color:#333;font-size:11px;padding:2px 0}
 .adnb-trace .adnb-zero{color:#999}
 .adnb-trace tfoot td{font-family:sans-serif;font-size:11px;color:#555;border-bottom:none}
 </style>"""
@@ -68,7 +69,7 @@ def _markup(text):
         i = int(m.group(2)) + 1
         head = {"v": "v", "d": "v\u0307", "b": "v\u0304"}[m.group(1)]
         return f"{head}<sub>{i}</sub>"
-    return _PH.sub(sub, _esc(text))
+    return _PH.sub(sub, _esc(text)).replace(_STAGE, "<br>= ")
 
 
 def _plain(text):
@@ -76,7 +77,7 @@ def _plain(text):
     def sub(m):
         i = int(m.group(2)) + 1
         return {"v": "v", "d": "v\u0307", "b": "v\u0304"}[m.group(1)] + str(i)
-    return _PH.sub(sub, str(text))
+    return _PH.sub(sub, str(text)).replace(_STAGE, " = ")
 
 
 def _ph(kind, i):
@@ -89,8 +90,10 @@ def _paren(s):
 
 
 def _equation(lhs, symbolic, numbers, total):
-    """``lhs = symbolic = numbers = total``, dropping a repeated last step (``= 1 = 1``)."""
-    parts = [lhs, symbolic]
+    """``lhs = symbolic = numbers = total``, dropping a repeated last step (``= 1 = 1``). The
+    stages are joined by a marker: HTML breaks the line before each ``=`` (a derivation, and a
+    narrower column), text keeps one line."""
+    parts = [lhs + " = " + symbolic]
     nums = numbers[0] if numbers else "0"
     for n in numbers[1:]:
         nums += f" − {n[1:]}" if n.startswith("-") else f" + {n}"
@@ -99,7 +102,7 @@ def _equation(lhs, symbolic, numbers, total):
         parts.append(nums)
     if tot != nums:
         parts.append(tot)
-    return " = ".join(parts)
+    return _STAGE.join(parts)
 
 
 # ---- the model of the table, shared by HTML and text ----------------------------------------
@@ -419,9 +422,9 @@ def _event_text(e, html):
     line = F.where(e.loc)
     if html:
         code = f" <code>{_esc(src)}</code>" if src else ""
-        return (f"⑂ {_esc(what)} at {_esc(line)}{code} → <b>{_esc(F.short(e.value))}</b>"
+        return (f"↳ {_esc(what)} at {_esc(line)}{code} → <b>{_esc(F.short(e.value))}</b>"
                 " (branch taken)")
-    return f"⑂ {what} at {line} {src} -> {F.short(e.value)} (branch taken)"
+    return f"↳ {what} at {line} {src} -> {F.short(e.value)} (branch taken)"
 
 
 def _num_cell(text, classes, expansion, exact, is_open, expand):
