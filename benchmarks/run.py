@@ -175,10 +175,13 @@ def run(args):
     for w in workloads:
         if w not in WORKLOADS:
             sys.exit(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")
+    skipped = []
     if args.systems:
         wanted = [s.strip() for s in args.systems.split(",")]
     else:
         wanted = [s for s in SYSTEMS if not (args.quick and s in QUICK_SKIPS)]
+        skipped = [s for s in SYSTEMS if s not in wanted
+                   and set(SYSTEM_WORKLOADS[s].split()) & set(workloads)]
     for s in wanted:
         if s not in SYSTEMS:
             sys.exit(f"unknown system {s!r}; choose from {', '.join(SYSTEMS)}")
@@ -197,7 +200,7 @@ def run(args):
                           repeat_s=rep_time, cpu=cpu),
            "env": {"python": platform.python_version(), "machine": platform.machine(),
                    "cpus": os.cpu_count(), "missing": missing,
-                   "skipped": [s for s in SYSTEMS if s not in wanted and not args.systems]},
+                   "skipped": skipped},
            "versions": {}, "cases": {}, "memory": {}, "errors": {}}
     try:
         # setup: build, first call, correctness check (in parallel across workers)
@@ -219,7 +222,7 @@ def run(args):
         say(args, f"setup done in {time.perf_counter() - t_start:.1f} s")
         for s, w in workers.items():
             if w.alive:
-                r = w.call(cmd="pin")
+                r = safe_call(w, res, cmd="pin")
                 res.setdefault("pinned", {})[s] = r.get("cpu")
 
         def runnable(s):
@@ -228,7 +231,9 @@ def run(args):
         # warm-up and calibration
         for s in systems:
             for cid in runnable(s):
-                r = workers[s].call(cmd="warmup", case=cid, warm=warm, repeat=rep_time)
+                if not workers[s].alive:
+                    break
+                r = safe_call(workers[s], res, cmd="warmup", case=cid, warm=warm, repeat=rep_time)
                 c = res["cases"][s][cid]
                 if r.get("ok"):
                     c.update(n=r["n"], est=r["est"])
@@ -247,7 +252,9 @@ def run(args):
                         continue
                     if args.quick and c["est"] > SLOW_CALL_S and c["times"]:
                         continue          # quick mode: a very slow peer case is timed once
-                    r = workers[s].call(cmd="time", case=cid)
+                    if not workers[s].alive:
+                        continue
+                    r = safe_call(workers[s], res, cmd="time", case=cid)
                     if r.get("ok"):
                         c["times"].append(r["t"])
                     else:
@@ -280,6 +287,16 @@ def run(args):
     res["elapsed_s"] = time.perf_counter() - t_start
     res["logdir"] = logdir
     return res
+
+
+def safe_call(worker, res, **msg):
+    """A request to a worker; a worker that dies is reported and left out from then on."""
+    try:
+        return worker.call(**msg)
+    except (RuntimeError, OSError, ValueError) as e:
+        worker.alive = False
+        res["errors"][worker.system] = str(e)
+        return {"ok": False, "error": f"worker died: {e}"}
 
 
 def case_order(cid):
