@@ -37,6 +37,8 @@ import numpy as np
 
 import adnb
 
+# %load_ext adnb
+
 # %% [markdown]
 # ## Tangents of the book's example
 #
@@ -86,6 +88,35 @@ for i, (formula, d1, d2) in book.items():
 assert math.isclose(tangent(0, 7), 2 + 2 * e2, rel_tol=1e-15)     # v̇7 = ∂f/∂x1 = x2 (1 + e^{x1 x2})
 assert not math.isclose(tangent(0, 5), 2 + 2 * e2, rel_tol=1e-3)  # v̇5 is not
 print(f"v̇7 = {tangent(0, 7)!r} = ∂f/∂x1;   v̇5 = {tangent(0, 5)!r}")
+
+# %% [markdown]
+# The same sweep as a table, one row per trace line, with the value $v_i$ and the tangent
+# $\dot v_i$ of each seed. In a running notebook, step through the sweep with the slider and watch
+# each tangent being computed from its parents':
+
+# %%
+# %%autodiff -m forward x1=1.0 x2=2.0
+v3 = x1 * x2
+v4 = np.sin(x2)
+v5 = np.exp(v3)
+v6 = v3 - v4
+v7 = v5 + v6
+
+# %% [markdown]
+# ### The tangent code
+#
+# "Generated mechanically" can be taken literally: `adnb.display.codegen.tangent_code` writes the
+# tangent program of a trace as Python source, one tangent line after each primal line, exactly the
+# pairs (8.52)/(8.60) ... (8.56)/(8.64). We print it, compile it and run it with the seed $e_1$:
+
+# %%
+from adnb.display.codegen import compile_code, tangent_code  # noqa: E402
+
+source = tangent_code(t)
+print(source)
+f_tangent = compile_code(source)
+value, dvalue = f_tangent(1.0, 2.0, 1.0, 0.0)
+assert value == t.output_values[0] and dvalue == tangent(0, 7)
 
 # %% [markdown]
 # ## Dual numbers: forward mode in twenty lines

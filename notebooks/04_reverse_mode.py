@@ -42,6 +42,8 @@ import numpy as np
 
 import adnb
 
+# %load_ext adnb
+
 # %% [markdown]
 # ## Adjoints of the book's example
 #
@@ -83,6 +85,33 @@ for i, ref in expected.items():
     print(f"v̄{i} = {adjoint(i)!r}")
     assert math.isclose(adjoint(i), ref, rel_tol=1e-12)
 assert rv.gradient(0) == [adjoint(1), adjoint(2)]      # the input adjoints are the gradient
+
+# %% [markdown]
+# Step through the backward sweep yourself: the explorer below starts at the output and fills in
+# one adjoint per step, from the children back to the parents. (In a static view you see the
+# finished table.)
+
+# %%
+# %%autodiff -m reverse x1=1.0 x2=2.0
+v3 = x1 * x2
+v4 = np.sin(x2)
+v5 = np.exp(v3)
+v6 = v3 - v4
+v7 = v5 + v6
+
+# %% [markdown]
+# And as code: `adnb.display.codegen.adjoint_code` writes the adjoint program — the primal
+# sweep, which keeps every $v_i$, then one line per adjoint, last variable first. Its lines are eqs.
+# (8.70)–(8.76), with adnb's own numbering of the trace:
+
+# %%
+from adnb.display.codegen import adjoint_code, compile_code  # noqa: E402
+
+source = adjoint_code(t)
+print(source)
+f_adjoint = compile_code(source)
+value, (x1_bar, x2_bar) = f_adjoint(1.0, 2.0)
+assert value == t.output_values[0] and (x1_bar, x2_bar) == (adjoint(1), adjoint(2))
 
 # %% [markdown]
 # ## Fan-out: adjoints *add up*
