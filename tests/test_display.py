@@ -270,6 +270,16 @@ def test_find_loops_and_nested_loops():
     assert covered == list(range(len(t.nodes)))               # a partition, in order
 
 
+def test_indexing_formulas_and_one_line_repeats_are_not_loops():
+    t = adnb.trace(lambda x: x[0] * x[1:].sum() + x[::2].sum() + x[np.array([0, 2])].sum(),
+                   np.array([1.0, 2.0, 3.0]))
+    text = trace_text(t)
+    assert "v1[0]" in text and "v1[1:]" in text and "v1[::2]" in text and "v1[[0, 2]]" in text
+    assert "loop" not in text                  # the same code twice on one line is no loop
+    g = to_networkx(t)
+    assert g.nodes["v3"]["formula"] == "v1[1:]"
+
+
 def _branchy(x, coeffs):
     for c in coeffs:
         if x > 0.0:

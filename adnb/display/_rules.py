@@ -135,6 +135,31 @@ def vjp_text(node, k, names, adjoint_name):
     return f"{node.prim.name} rule({adjoint_name})"
 
 
+def _index_text(idx):
+    """Python's own spelling of an index: 0, 1:, ::2, ..., [0 2]."""
+    if isinstance(idx, tuple):
+        return ", ".join(_index_text(i) for i in idx)
+    if isinstance(idx, slice):
+        a = "" if idx.start is None else str(idx.start)
+        b = "" if idx.stop is None else str(idx.stop)
+        return f"{a}:{b}" + ("" if idx.step is None else f":{idx.step}")
+    if idx is Ellipsis:
+        return "..."
+    return format_const(idx) if not isinstance(idx, (int, str)) else str(idx)
+
+
+def formula(node, names=None):
+    """The node's formula as the core writes it (``v1 v2``, ``sin(v2)``), except indexing with
+    the index passed as an argument, written ``v1[0]``/``v1[1:]`` rather than
+    ``getitem(v1, slice(1, None, None))``."""
+    prim = node.prim
+    if prim is not None and prim.name == "getitem" and "idx" not in (node.params or {}) \
+            and len(node.parents) == 2 and node.parents[1] < 0 and node.parents[0] >= 0:
+        base = names[node.parents[0]] if names else f"v{node.parents[0] + 1}"
+        return f"{base}[{_index_text(node.args[1])}]"
+    return node.formula(names)
+
+
 def op_symbol(node):
     """A short symbol for the operation of a node, for graph labels: ×, +, −, sin, exp, @, Σ."""
     if node.prim is None:

@@ -5,9 +5,9 @@ displays recover them:
 
 * ``find_loops(trace)`` — the trace as blocks: single nodes and ``Loop``s (runs of consecutive,
   identical iterations; identical = same source line, operation, constant pattern and shape for
-  every node of the body), nested loops inside a body included. Two identical operations on
-  one line (``x * x * x``) look like a two-iteration loop; that is why a body of one operation
-  needs three repeats to count.
+  every node of the body), nested loops inside a body included. Identical code repeated twice
+  on one line (``x[0] * x[1] + x[2] * x[3]``) looks like a two-iteration loop; that is why two
+  repeats count only when the body spans several source lines, three or more always.
 * ``LoopIndex(blocks).path(i)`` — which iteration of which loops node i belongs to.
 * ``fold(trace, max_items, keep)`` — the plan of a folded display: runs of rows to show and
   ``Fold`` segments standing for the rows left out (middle iterations of a loop, or rows
@@ -95,6 +95,12 @@ def signatures(trace):
     return out
 
 
+def _spans_lines(trace, start, period):
+    lines = {trace.nodes[j].loc[:2] if trace.nodes[j].loc else None
+             for j in range(start, start + period)}
+    return len(lines) > 1
+
+
 def _find(sig, positions, lo, hi, trace, depth):
     blocks = []
     i = lo
@@ -110,8 +116,10 @@ def _find(sig, positions, lo, hi, trace, depth):
             count = 1
             while i + (count + 1) * p <= hi and sig[i + count * p:i + (count + 1) * p] == body:
                 count += 1
-            # one operation repeated twice is too weak a sign of a loop (x * x * x)
-            if count >= 2 and not (p == 1 and count < 3):
+            # Two repeats are a loop only if the body spans several source lines (the second
+            # pass jumps back to an earlier line); on one line they are just repeated code
+            # (x[0] * x[1] + x[2] * x[3]). Three or more repeats count either way.
+            if count >= 3 or (count == 2 and _spans_lines(trace, i, p)):
                 if best is None or count * p > best[0] * best[1]:
                     best = (count, p)
         if best is None:

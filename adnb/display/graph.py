@@ -23,7 +23,7 @@ import io
 import networkx as nx
 
 from . import _format as F
-from ._rules import jvp_text, op_symbol, partial_text
+from ._rules import formula, jvp_text, op_symbol, partial_text
 from .folding import fold
 from .sweep import local_partial, quiet, sweep_state
 
@@ -95,7 +95,7 @@ def to_networkx(trace, forward=None, reverse=None):
     for n in trace.nodes:
         attrs = dict(index=n.index, label=n.label,
                      op=n.prim.name if n.prim is not None else "input",
-                     symbol=op_symbol(n), formula=n.formula() if n.prim else "input",
+                     symbol=op_symbol(n), formula=formula(n) if n.prim else "input",
                      value=n.ans, shape=tuple(n.shape) if n.shape is not None else (),
                      name=n.name, is_input=n.prim is None, is_output=n.index in outs,
                      outputs=outs.get(n.index, []), depth=depth[n.index], loc=n.loc)

@@ -20,7 +20,7 @@ import html as _html
 import re
 
 from . import _format as F
-from ._rules import jvp_text, vjp_text
+from ._rules import formula, jvp_text, vjp_text
 from .folding import LoopIndex, find_loops, fold
 from .sweep import (adjoint_terms, children_map, find_nonfinite, local_partial, partial_adjoint,
                     quiet, sum_terms, sweep_state, tangent_terms)
@@ -168,7 +168,7 @@ class _Table:
         node = self.trace.nodes[i]
         if node.prim is None:
             return "input"
-        return node.formula(self.vnames)
+        return formula(node, self.vnames)
 
     def iteration(self, i):
         path = self.loops.path(i)
@@ -568,7 +568,8 @@ def trace_text(trace, forward=None, reverse=None, step=None, mode=None, max_rows
         if isinstance(r, list):
             widths = [max(w, len(c)) for w, c in zip(widths, r)]
     fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()   # noqa: E731
-    out = [_plain(re.sub("<[^>]+>", "", _caption(tb))), fmt(head), "-" * len(fmt(head))]
+    out = [_plain(_html.unescape(re.sub("<[^>]+>", "", _caption(tb)))), fmt(head),
+           "-" * len(fmt(head))]
     out += [fmt(r) if isinstance(r, list) else r for r in lines]
     out.append(f"{tb.n} rows: {shown} shown, {folded} folded")
     for nf in tb.nonfinite:

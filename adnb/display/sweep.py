@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._format import is_nonfinite, nonfinite_kind, short
-from ._rules import partial_text
+from ._rules import formula, partial_text
 
 __all__ = ["sweep_steps", "sweep_state", "SweepState", "Term", "tangent_terms", "adjoint_terms",
            "partial_adjoint", "children_map", "find_nonfinite", "Nonfinite"]
@@ -334,7 +334,7 @@ def _value_cause(trace, i, names):
         if p >= 0:
             args.append(f"{names[p]} = {short(a)}")
     at = (" at " + ", ".join(args)) if args else ""
-    return f"{names[i]} = {node.formula(names)} gives {kind}{at}"
+    return f"{names[i]} = {formula(node, names)} gives {kind}{at}"
 
 
 def _edge_cause(trace, child, k, parent, names, quantity, partial):
@@ -347,7 +347,7 @@ def _edge_cause(trace, child, k, parent, names, quantity, partial):
         val = f" = {nonfinite_kind(partial)}"
     else:
         val = " is not finite"
-    return (f"{quantity} rule of {names[child]} = {node.formula(names)}: {what}{val} "
+    return (f"{quantity} rule of {names[child]} = {formula(node, names)}: {what}{val} "
             f"at {names[parent]} = {short(trace.nodes[parent].ans)} "
             f"({node.prim.name} has no finite derivative there)")
 
@@ -423,7 +423,7 @@ def _tangent_cause(trace, tan, i, names):
     for term in tangent_terms(trace, tan, i):
         if term.value is not None and is_nonfinite(term.value):
             return _edge_cause(trace, i, term.argnum, term.other, names, "tangent", term.partial)
-    return f"the tangent rule of {names[i]} = {node.formula(names)} gives inf/nan"
+    return f"the tangent rule of {names[i]} = {formula(node, names)} gives inf/nan"
 
 
 def _adjoint_cause(trace, reverse, s, i, names):
