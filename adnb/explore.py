@@ -40,6 +40,7 @@ from .errors import ADNBError
 __all__ = ["explore", "explore_cell", "Exploration", "Seed", "ExploreUsageError", "SHOW_PARTS"]
 
 SHOW_PARTS = ("table", "graph", "code", "cost")
+SHOWN_SEEDS = 6             # tangent/adjoint columns in static views
 DEFAULT_SHOW = ("table", "graph")
 MODES = ("forward", "reverse", "both")
 _cell_counter = itertools.count(1)
@@ -738,13 +739,35 @@ class Exploration:
         return (f"<adnb Exploration: {len(self.inputs)} input(s), {self.trace.n_ops} operations, "
                 f"{len(self.outputs)} output(s); J is {K}×{D}>")
 
+    def _shown_results(self):
+        """Forward/reverse results of the first ``SHOWN_SEEDS`` seeds of the modes shown (a
+        static view of a 1000-input trace should not run 1000 sweeps)."""
+        out = []
+        for mode in ("forward", "reverse"):
+            if self.mode not in (mode, "both"):
+                out.append(None)
+                continue
+            seeds = self.seeds(mode)
+            if len(seeds) <= SHOWN_SEEDS:
+                out.append(self.forward if mode == "forward" else self.reverse)
+                continue
+            rs = [self.sweep(mode, s) for s in seeds[:SHOWN_SEEDS]]
+            if mode == "forward":
+                from .core.forward import ForwardResult as R
+                vals = [r.tangents[0] for r in rs]
+            else:
+                from .core.reverse import ReverseResult as R
+                vals = [r.adjoints[0] for r in rs]
+            out.append(R(self.trace, [r.seeds[0] for r in rs], vals,
+                         [s.label for s in seeds[:SHOWN_SEEDS]]))
+        return out
+
     def to_text(self):
         """The trace, tangents, adjoints and Jacobian as plain text (deterministic)."""
         tr = self.trace
         cols = ["node", "formula", "name", "value"]
         rows = []
-        fwd = self.forward if self.mode in ("forward", "both") else None
-        rev = self.reverse if self.mode in ("reverse", "both") else None
+        fwd, rev = self._shown_results()
         if fwd is not None:
             cols += [f"v̇ ({lab})" for lab in fwd.labels]
         if rev is not None:
@@ -768,8 +791,7 @@ class Exploration:
     def to_html(self):
         """The static view: title, table, graph (PNG), Jacobian, code and cost, per ``show``."""
         tr = self.trace
-        fwd = self.forward if self.mode in ("forward", "both") else None
-        rev = self.reverse if self.mode in ("reverse", "both") else None
+        fwd, rev = self._shown_results()
         title = html.escape(self.title())
         parts = [f'<div class="adnb-exploration"><p class="adnb-title"><b>{title}</b></p>']
         if "table" in self.show:
@@ -835,10 +857,10 @@ def _fmt(v, precision=6):
 
 def _jacobian_text(e):
     K, D = e.shape
-    J = e.jacobian
-    li, lo = e.input_layout.labels, e.output_layout.labels
     if K * D > 400:
         return f"Jacobian: {K}×{D} (too large to print; see .jacobian)"
+    J = e.jacobian
+    li, lo = e.input_layout.labels, e.output_layout.labels
     w = max([10] + [len(x) for x in li])
     wl = max(len(x) for x in lo) if lo else 1
     head = " " * (wl + 2) + "".join(x.rjust(w + 2) for x in li)

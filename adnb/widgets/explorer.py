@@ -43,7 +43,8 @@ from ..explore import (Exploration, ExploreUsageError, _fmt, code_html, jacobian
 __all__ = ["TraceExplorer", "sweep_order"]
 
 _CUSTOM = ("custom", None)
-_MAX_SLIDERS = 8
+_MAX_SLIDERS = 8        # sliders per input (larger arrays get none)
+_MAX_SEEDS = 100        # unit seeds offered in the dropdown
 
 
 def sweep_order(trace, mode, result=None):
@@ -306,7 +307,7 @@ class TraceExplorer(widgets.VBox):
     def _seed_options(self):
         e, mode = self.exploration, self.mode.value
         lay = e.input_layout if mode == "forward" else e.output_layout
-        opts = [(e.unit_seed(mode, j).label, ("unit", j)) for j in range(lay.size)]
+        opts = [(e.unit_seed(mode, j).label, ("unit", j)) for j in range(min(lay.size, _MAX_SEEDS))]
         opts += [(s.label, s.key) for s in e.seeds(mode) if s.unit is None]
         opts.append(("custom vector…", _CUSTOM))
         return opts
@@ -564,3 +565,65 @@ def _step_text(trace, mode, order, step):
         node = trace.nodes[nodes[0]]
         return f"step {step} of {n}: tangent of {labels} = {node.formula()}"
     return f"step {step} of {n}: pass v̄ of {labels} to its parents"
+
+
+def _bench():
+    """``python -m adnb.widgets.explorer``: time the explorer's updates (the issue's budget:
+    < 100 ms per step for the book's example, < 500 ms for a 500-operation trace).
+
+    "callback" is what blocks the kernel per step (table, label, Jacobian, cached graph);
+    "graph" is until that step's PNG is shown (drawn in the background thread)."""
+    import statistics
+    import time
+
+    from ..explore import explore
+
+    def book(x1, x2):
+        return x1 * x2 + np.exp(x1 * x2) - np.sin(x2)
+
+    def loop(x, y):         # 6 operations per iteration: 600 in all
+        for _ in range(100):
+            x = np.sin(x) * y + 0.1
+            y = y * 0.99 - x * 0.01
+        return x + y
+
+    def ms(xs):
+        return f"median {statistics.median(xs) * 1e3:.0f} ms, max {max(xs) * 1e3:.0f} ms"
+
+    render_graph_png(explore(book, 1.0, 2.0).trace)          # warm matplotlib up
+    for label, e in [("book example (8.49)", explore(book, 1.0, 2.0)),
+                     ("600-operation loop", explore(loop, 0.3, 0.7))]:
+        t = time.perf_counter()
+        w = e.widget()
+        build = time.perf_counter() - t
+        w.mode.value = "reverse"
+        w.wait_graph()
+        cold, shown = [], []
+        for s in range(0, w.step.max + 1, max(1, w.step.max // 12)):
+            t = time.perf_counter()
+            w.step.value = s
+            cold.append(time.perf_counter() - t)
+            w.wait_graph()
+            shown.append(time.perf_counter() - t)
+        time.sleep(min(0.5 * w.step.max, 5))        # let the prefetch draw ahead
+        warm = []
+        for s in range(min(w.step.max, _PREFETCH) + 1):
+            t = time.perf_counter()
+            w.step.value = s
+            warm.append(time.perf_counter() - t)
+        s0 = w.inputs.children[0]
+        t = time.perf_counter()
+        s0.value = s0.value + 0.1
+        retrace = time.perf_counter() - t
+        w.wait_graph()
+        retrace_graph = time.perf_counter() - t
+        print(f"{label}: {e.trace.n_ops} operations, {w.step.max} steps, widget built in "
+              f"{build * 1e3:.0f} ms\n"
+              f"  step, callback: {ms(cold)}; graph shown after: {ms(shown)}\n"
+              f"  step after prefetch, callback: {ms(warm)}\n"
+              f"  input slider (re-trace): callback {retrace * 1e3:.0f} ms, graph shown after "
+              f"{retrace_graph * 1e3:.0f} ms")
+
+
+if __name__ == "__main__":
+    _bench()
