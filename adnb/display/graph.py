@@ -347,7 +347,7 @@ def draw_graph(trace, ax=None, forward=None, reverse=None, step=None, mode=None,
                 (x0, y0), (x1, y1) = pos[u], pos[v]
                 ax.text(x0 + 0.42 * (x1 - x0), y0 + 0.42 * (y1 - y0), txt, fontsize=fs - 1.5,
                         ha="center", va="center", color="#333366", zorder=3, parse_math=False,
-                        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85))
+                        bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
     for key in out_keys:                  # the output arrows: v7 → f1
         x, y = pos[key]
         a, b = (x + radius + 0.01, y), (x + 0.7, y)
