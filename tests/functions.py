@@ -105,6 +105,10 @@ def broadcast_scalar_vector(s, v):
     return s * v + s ** 2 - v / s
 
 
+def scalar_plus_constant_array(s):
+    return s + np.arange(3.0) - 2.0 * np.ones(3)     # the output is a vector, the input a scalar
+
+
 def matvec_tanh(W, x):
     return np.tanh(W @ x)
 
@@ -311,6 +315,8 @@ CATALOGUE = [
     Case("broadcast_rows_cols", broadcast_rows_cols, (_arr(1, 4), _arr(3, 1)),
          frozenset({"broadcast"})),
     Case("broadcast_scalar_vector", broadcast_scalar_vector, (1.3, _arr(4)),
+         frozenset({"broadcast"})),
+    Case("scalar_plus_constant_array", scalar_plus_constant_array, (0.4,),
          frozenset({"broadcast"})),
     Case("matvec_tanh", matvec_tanh, (_arr(3, 2), _arr(2))),
     Case("matmat", matmat, (_arr(2, 3), _arr(2, 3))),

@@ -68,6 +68,15 @@ def test_other_conversions_that_cut():
         adnb.grad(lambda x: np.sum(x.astype(int)))(np.ones(2))
 
 
+def test_plain_array_method_with_traced_argument():
+    # ndarray.dot is a method of the plain array: numpy converts the traced argument
+    A = np.ones((2, 3))
+    with pytest.raises(CutDerivativeError):
+        adnb.grad(lambda x: np.sum(A.dot(x)))(np.ones(3))
+    np.testing.assert_array_equal(adnb.grad(lambda x: np.sum(np.dot(A, x)))(np.ones(3)),
+                                  [2.0, 2.0, 2.0])
+
+
 def _write_vector_into_buffer(x):
     out = np.zeros(3)
     out[:] = x

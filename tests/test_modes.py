@@ -58,12 +58,26 @@ def _check_jacobians(case):
     return jf
 
 
-@pytest.mark.parametrize("case", CATALOGUE, ids=[c.name for c in CATALOGUE])
+#: catalogue entries hit by a known bug in a core file owned elsewhere (strict xfail)
+CORE_BUGS = {
+    "scalar_plus_constant_array": "core bug: forward.py DualTrace.process skips "
+                                  "broadcast_tangent when the summed tangent is a Python float "
+                                  "(scalar input + constant array: the tangent stays a scalar)",
+}
+
+
+def _catalogue_params():
+    return [pytest.param(c, id=c.name, marks=[pytest.mark.xfail(strict=True,
+                                                                reason=CORE_BUGS[c.name])]
+                         if c.name in CORE_BUGS else []) for c in CATALOGUE]
+
+
+@pytest.mark.parametrize("case", _catalogue_params())
 def test_jacfwd_equals_jacrev_equals_central_differences(case):
     _check_jacobians(case)
 
 
-@pytest.mark.parametrize("case", CATALOGUE, ids=[c.name for c in CATALOGUE])
+@pytest.mark.parametrize("case", _catalogue_params())
 def test_jvp_and_vjp_agree_with_jacobian(case, rng):
     n = len(case.args)
     with warnings.catch_warnings():

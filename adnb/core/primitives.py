@@ -554,9 +554,35 @@ matmul = define_primitive(
     "matmul", np.matmul, numpy=(np.matmul,), formula="{0} @ {1}", keep="args",
     jvp=(lambda t, ans, x, y: t @ y, lambda t, ans, x, y: x @ t),
     vjp=(_matmul_vjp_x, _matmul_vjp_y), flops=_matmul_flops)
-matmul.jvp_batched = (
-    lambda t, ans, x, y: t @ y,
-    lambda t, ans, x, y: t @ _mT(x) if len(shape_of(y)) == 1 else x @ t)
+
+
+def _matmul_batched(t, ans, x, y, argnum):
+    """Tangents of N directions at once (t: (N, *shape of the argument)). matmul broadcasts
+    batch axes from the right, so the direction axis must be kept apart from x's and y's own
+    batch axes (nested jacfwd: the other operand may itself carry a direction axis)."""
+    xs, ys = tuple(shape_of(x)), tuple(shape_of(y))
+    n = shape_of(t)[0]
+    if argnum == 0:
+        if len(ys) == 1:
+            return t @ y                                   # (N, …, m, k) @ (k,) → (N, …, m)
+        if len(xs) == 1:                                   # row vector: (N, 1…, 1, k) @ y
+            t = reshape(t, shape=(n,) + (1,) * (len(ys) - 2) + (1, xs[0]))
+            return reshape(t @ y, shape=(n,) + tuple(shape_of(ans)))
+        if len(ys) > len(xs):
+            t = reshape(t, shape=(n,) + (1,) * (len(ys) - len(xs)) + xs)
+        return t @ y
+    if len(xs) == 1:
+        return x @ t if len(ys) > 1 else t @ x             # (k,) @ (N, …, k, n), or (N, k)·(k,)
+    if len(ys) == 1:                                       # column vector: x @ (N, 1…, k, 1)
+        t = reshape(t, shape=(n,) + (1,) * (len(xs) - 2) + (ys[0], 1))
+        return reshape(x @ t, shape=(n,) + tuple(shape_of(ans)))
+    if len(xs) > len(ys):
+        t = reshape(t, shape=(n,) + (1,) * (len(xs) - len(ys)) + ys)
+    return x @ t
+
+
+matmul.jvp_batched = (lambda t, ans, x, y: _matmul_batched(t, ans, x, y, 0),
+                      lambda t, ans, x, y: _matmul_batched(t, ans, x, y, 1))
 
 
 def _parse_einsum(subscripts, n_operands):
