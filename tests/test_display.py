@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import adnb
 from adnb.display import (draw_graph, find_loops, fold_graph, graph_png, sweep_state,
@@ -278,6 +280,25 @@ def test_indexing_formulas_and_one_line_repeats_are_not_loops():
     assert "loop" not in text                  # the same code twice on one line is no loop
     g = to_networkx(t)
     assert g.nodes["v3"]["formula"] == "v1[1:]"
+
+
+@settings(max_examples=25, deadline=None)
+@given(counts=st.lists(st.integers(1, 7), min_size=1, max_size=5), max_rows=st.integers(3, 40))
+def test_folding_always_partitions_the_trace(counts, max_rows):
+    def f(x):
+        for k, n in enumerate(counts):
+            for _ in range(n):
+                x = np.sin(x) * 0.5 if k % 2 else x * 0.9 + 0.05
+        return x
+    t = adnb.trace(f, 0.3)
+    covered = []
+    for kind, item in fold(t, max_items=max_rows, keep={len(t.nodes) - 1}):
+        covered.extend([item] if kind == "row" else range(item.lo, item.hi))
+    assert covered == list(range(len(t.nodes)))
+    out = trace_table(t, reverse=t.reverse(), max_rows=max_rows)
+    shown = int(re.search(r'data-shown="(\d+)"', out).group(1))
+    folded = int(re.search(r'data-folded="(\d+)"', out).group(1))
+    assert shown + folded == len(t.nodes) and len(t.nodes) - 1 in table_rows(out)
 
 
 def _branchy(x, coeffs):
