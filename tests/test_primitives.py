@@ -239,6 +239,8 @@ SPECS = [
          [(M,)], label="2-d fancy, repeated"),
     Spec("getitem", lambda x: x[:, 1] * x[2, :3] + x[..., 0] + x[1][2], [(M,)],
          label="2-d basic"),
+    Spec("getitem", lambda x: x[np.array([0, 2, 2]), :, np.array([1, 0, 0])] + x[1, :, [1, 1, 0]],
+         [((3, 4, 2),)], label="separated fancy indices"),
     Spec("getitem", lambda x: x[x > 0].sum() + x[np.array([True, False, True, True])], [(V,)],
          (nonzero,), label="boolean mask"),
     Spec("getitem", lambda x: x[2][()] * x[1, ...], [(V,)], label="0-d ()"),

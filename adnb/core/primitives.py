@@ -460,7 +460,34 @@ def _batched_index(idx):
     return (slice(None),) + (idx if isinstance(idx, tuple) else (idx,))
 
 
-getitem.jvp_batched = (lambda t, ans, x, idx: getitem(t, _batched_index(idx)),)
+
+
+def _separated_advanced_ndim(idx):
+    """If the index has advanced (array) indices separated by a slice, Ellipsis or None, numpy
+    puts their dimensions first, in front of the direction axis: return how many there are."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if not any(isinstance(i, (np.ndarray, list)) for i in items):
+        return 0
+    pos = [k for k, i in enumerate(items) if isinstance(i, (np.ndarray, list, int, np.integer))]
+    if pos[-1] - pos[0] + 1 == len(pos):
+        return 0
+    arrays = []
+    for k in pos:
+        a = np.asarray(items[k])
+        arrays.extend(np.nonzero(a) if a.dtype == bool else [a])
+    return len(np.broadcast_shapes(*[a.shape for a in arrays]))
+
+
+def _getitem_batched(t, ans, x, idx):
+    out = getitem(t, _batched_index(idx))
+    n_adv = _separated_advanced_ndim(idx)
+    if n_adv:   # (*advanced, N, *rest) -> (N, *advanced, *rest)
+        nd = len(shape_of(out))
+        out = transpose_(out, axes=(n_adv,) + tuple(range(n_adv)) + tuple(range(n_adv + 1, nd)))
+    return out
+
+
+getitem.jvp_batched = (_getitem_batched,)
 
 untake = define_primitive(
     "untake", _untake_impl, formula="scatter({0} → {shape})",
