@@ -214,8 +214,9 @@ def forward_sweep(trace, seeds=None):
     else:
         if not isinstance(seeds[0], (list, tuple)):
             seeds = [seeds]
-        labels = ["ẋ=(" + ", ".join(f"{float(np.asarray(u)):g}" if np.ndim(u) == 0 else "…"
-                                     for u in s) + ")" for s in seeds]
+        labels = ["ẋ=(" + ", ".join("0" if u is None else f"{float(np.asarray(u)):g}"
+                                     if np.ndim(u) == 0 else "…" for u in s) + ")"
+                  for s in seeds]
     all_tangents, seed_dicts = [], []
     for s in seeds:
         d = {i: (float(u) if np.ndim(u) == 0 else np.asarray(u, dtype=float))
@@ -226,10 +227,14 @@ def forward_sweep(trace, seeds=None):
 
 
 def _sweep(trace, seed):
-    tan = [None] * len(trace.nodes)
+    """One tangent sweep in index order; while counting, the rules run on counting tracers
+    so every operation they perform is counted (as in reverse.py)."""
+    counter = _cost.CountTrace() if _cost.ACTIVE else None
+    wrap = counter.wrap if counter is not None else (lambda v: v)
+    tan = [None] * len(trace.rows)
     for i, u in seed.items():
-        tan[i] = u
-    if _cost.ACTIVE:
+        tan[i] = wrap(u)
+    if counter is not None:
         _cost.add_passes(forward=1)
     with _cost.phase("tangent"):
         for node in trace.nodes:
@@ -239,11 +244,12 @@ def _sweep(trace, seed):
             for k, p in enumerate(node.parents):
                 if p < 0 or tan[p] is None:
                     continue
-                c = tangent_contribution(node.prim, k, tan[p], node.ans, node.args,
-                                         node.params or {}, None, node)
+                c = tangent_contribution(node.prim, k, tan[p], wrap(node.ans),
+                                         [wrap(a) for a in node.args], node.params or {},
+                                         None, node)
                 if c is not None:
-                    t_out = c if t_out is None else t_out + c
+                    t_out = c if t_out is None else t_out + c   # sum over parents: eq. (8.57)
             if t_out is not None and node.prim.elementwise:
                 t_out = broadcast_tangent(t_out, node.ans, None)
             tan[node.index] = t_out
-    return tan
+    return [_cost.unwrap_count(t) for t in tan] if counter is not None else tan
