@@ -345,8 +345,12 @@ def jacfwd(f, argnums=0):
             x = as_input(args[a], lambda: f"argument {a} of {_name(f)}")
             ishape = shape_of(x)
             d = math.prod(ishape)
-            dual = DualTrace(batch=d if ishape else None)
-            seed = np.eye(d).reshape((d,) + tuple(ishape)) if ishape else 1.0
+            batched = d > 1     # one direction needs no direction axis: a plain jvp
+            dual = DualTrace(batch=d if batched else None)
+            if batched:
+                seed = np.eye(d).reshape((d,) + tuple(ishape))
+            else:
+                seed = np.ones(ishape) if ishape else 1.0
             a2 = list(args)
             a2[a] = dual.new_input(x, seed)
             if _cost.ACTIVE:
@@ -362,6 +366,9 @@ def jacfwd(f, argnums=0):
                 t = o.tangent
                 if not ishape:
                     jacs.append(t)
+                    continue
+                if not batched:
+                    jacs.append(P.np_reshape(t, tuple(oshape) + tuple(ishape)))
                     continue
                 # (D, *out) -> (*out, *in)
                 t = P.transpose(t, tuple(range(1, len(oshape) + 1)) + (0,)) if oshape else t
