@@ -227,7 +227,6 @@ class Tracer:
     def ravel(self, order="C"): return P.np_reshape(self, (-1,))
     flatten = ravel
     def copy(self): return self
-    def trace_(self): return P.np_trace(self)
 
     def astype(self, dtype, **kw):
         if np.issubdtype(np.dtype(dtype), np.floating):
