@@ -487,8 +487,10 @@ def _render(trace, fmt, dpi, kwargs):
     # SVG keeps text as text (no glyph outlines): small files, quick to write
     rc = {"text.hinting": "none", "svg.fonttype": "none"}
     buf = io.BytesIO()
+    # light PNG compression: encoding time matters more than bytes for an inline image
+    extra = {"pil_kwargs": {"compress_level": 1}} if fmt == "png" else {}
     with mpl.rc_context(rc):
-        fig.savefig(buf, format=fmt, dpi=dpi)
+        fig.savefig(buf, format=fmt, dpi=dpi, **extra)
     return buf.getvalue()
 
 
