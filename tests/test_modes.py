@@ -207,6 +207,31 @@ def test_grad_pytrees():
     assert g["layers"][1] == pytest.approx(dl1, rel=1e-12)
 
 
+@pytest.mark.parametrize("jac", [adnb.jacfwd, adnb.jacrev], ids=["jacfwd", "jacrev"])
+def test_jacobian_pytrees(jac):
+    """Jacobians with respect to tuples/lists/dicts: each output leaf gets the argument's
+    structure (as in JAX)."""
+    v = np.array([1.0, 2.0])
+    J = jac(lambda p: p["a"] * p["b"])({"a": 1.5, "b": v})
+    assert set(J) == {"a", "b"}
+    np.testing.assert_array_equal(J["a"], v)
+    np.testing.assert_array_equal(J["b"], 1.5 * np.eye(2))
+    (J0, J1) = jac(lambda p, x: (p[0] * x, p[1][0] ** 2 * np.sum(x)), argnums=(0, 1))(
+        (2.0, [3.0]), v)
+    (d_p, d_x) = J0                      # first output, w.r.t. p and x
+    np.testing.assert_array_equal(d_p[0], v)
+    assert isinstance(d_p[1], list) and np.array_equal(d_p[1][0], [0.0, 0.0])
+    np.testing.assert_array_equal(d_x, 2.0 * np.eye(2))
+    (e_p, e_x) = J1                      # second output
+    assert float(e_p[0]) == 0.0 and float(e_p[1][0]) == 18.0
+    np.testing.assert_array_equal(e_x, [9.0, 9.0])
+
+
+def test_hessian_pytree():
+    H = adnb.hessian(lambda p: p["a"] ** 2 * p["b"] ** 3)({"a": 1.0, "b": 2.0})
+    assert H == {"a": {"a": 16.0, "b": 24.0}, "b": {"a": 24.0, "b": 12.0}}
+
+
 def test_jvp_signature():
     out, t = adnb.jvp(f_xy, (X, Y), (np.ones(3), np.zeros(3)))
     assert out == pytest.approx(f_xy(X, Y), rel=1e-15)

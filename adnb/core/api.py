@@ -248,6 +248,8 @@ def jacrev(f, argnums=0):
     @functools.wraps(f)
     def jacrev_f(*args):
         single, nums = _argnums(argnums, len(args))
+        if any(isinstance(args[a], (tuple, list, dict)) for a in nums):
+            return _tree_jacobian(jacrev, f, argnums, args)
         trace = Trace()
         args = list(args)
         for a in nums:
@@ -339,6 +341,8 @@ def jacfwd(f, argnums=0):
     @functools.wraps(f)
     def jacfwd_f(*args):
         single, nums = _argnums(argnums, len(args))
+        if any(isinstance(args[a], (tuple, list, dict)) for a in nums):
+            return _tree_jacobian(jacfwd, f, argnums, args)
         per_arg = []
         out_unflat = None
         for a in nums:
@@ -379,6 +383,34 @@ def jacfwd(f, argnums=0):
             res.append(per_arg[0][k] if single else tuple(p[k] for p in per_arg))
         return out_unflat(res)
     return jacfwd_f
+
+
+def _tree_jacobian(jac, f, argnums, args):
+    """jacfwd/jacrev for arguments that are tuples/lists/dicts of arrays: differentiate with
+    respect to every leaf, then give each output leaf's Jacobian the argument's structure."""
+    single, nums = _argnums(argnums, len(args))
+    flat, structs = [], []
+    for a in nums:
+        leaves, unflatten = tree_flatten(args[a])
+        structs.append((len(flat), len(leaves), unflatten))
+        flat.extend(leaves)
+    out_tree = {}
+
+    def of_leaves(*leaves):
+        a2 = list(args)
+        for a, (start, n, unflatten) in zip(nums, structs):
+            a2[a] = unflatten(list(leaves[start:start + n]))
+        out = f(*a2)
+        out_leaves, out_tree["unflatten"] = tree_flatten(out)
+        out_tree["n"] = len(out_leaves)
+        return out
+    J = tree_flatten(jac(of_leaves, argnums=tuple(range(len(flat))))(*flat))[0]
+    per_out = []
+    for k in range(out_tree["n"]):      # J: per output leaf, one Jacobian per input leaf
+        row = J[k * len(flat):(k + 1) * len(flat)]
+        per_arg = tuple(unflatten(row[start:start + n]) for start, n, unflatten in structs)
+        per_out.append(per_arg[0] if single else per_arg)
+    return out_tree["unflatten"](per_out)
 
 
 def hessian(f, argnums=0):
