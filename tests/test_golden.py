@@ -347,3 +347,45 @@ def test_logistic_map_10_6(n, L, dL):
     if n > 1:
         close(tr.forward().output_tangents(0)[0], float(dL), what=f"L{n}' by trace.forward")
         close(tr.reverse().gradient(0)[0], float(dL), what=f"L{n}' by trace.reverse")
+
+
+# ---- §10.5: finite differences for ∂f1/∂x1 at (1, 2) ----------------------------------------------
+
+FD_TABLE = {   # ε: (forward error, central error), truncation-dominated entries only
+    1e-1: (1.58e0, 9.87e-2),
+    1e-2: (1.49e-1, 9.85e-4),
+    1e-3: (1.48e-2, 9.85e-6),
+    1e-4: (1.48e-3, 9.85e-8),
+    1e-5: (1.48e-4, 1.0e-9),
+}
+EXACT_DF1_DX1 = 2 + 2 * E2
+
+
+def _f1_array(x):
+    return x[0] * x[1] + np.exp(x[0] * x[1]) - np.sin(x[1])
+
+
+@pytest.mark.parametrize("eps", sorted(FD_TABLE), ids=[f"{e:g}" for e in sorted(FD_TABLE)])
+def test_finite_difference_errors_10_5(eps):
+    x, e1 = np.array([1.0, 2.0]), np.array([1.0, 0.0])
+    fwd_err = abs(adnb.forward_difference(_f1_array, x, e1, eps=eps) - EXACT_DF1_DX1)
+    cen_err = abs(adnb.central_difference(_f1_array, x, e1, eps=eps) - EXACT_DF1_DX1)
+    expected_fwd, expected_cen = FD_TABLE[eps]
+    assert fwd_err == pytest.approx(expected_fwd, rel=0.01 if eps > 1e-5 else 0.05)
+    assert cen_err == pytest.approx(expected_cen, rel=0.01 if eps > 1e-5 else 0.05)
+
+
+def test_finite_difference_slopes_and_round_off_10_5():
+    x, e1 = np.array([1.0, 2.0]), np.array([1.0, 0.0])
+
+    def err(method, eps):
+        d = getattr(adnb, method)(_f1_array, x, e1, eps=eps)
+        return abs(d - EXACT_DF1_DX1)
+    fwd = [err("forward_difference", e) for e in (1e-4, 1e-3, 1e-2, 1e-1)]
+    cen = [err("central_difference", e) for e in (1e-3, 1e-2, 1e-1)]
+    slope_fwd = np.polyfit(np.log10([1e-4, 1e-3, 1e-2, 1e-1]), np.log10(fwd), 1)[0]
+    slope_cen = np.polyfit(np.log10([1e-3, 1e-2, 1e-1]), np.log10(cen), 1)[0]
+    assert abs(slope_fwd - 1.0) < 0.1 and abs(slope_cen - 2.0) < 0.1
+    # round-off: below the optimum the error grows again as ε shrinks (Fig 8.2)
+    assert err("forward_difference", 1e-12) > err("forward_difference", 1e-8)
+    assert err("central_difference", 1e-12) > err("central_difference", 1e-6)

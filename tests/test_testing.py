@@ -142,3 +142,40 @@ def test_check_grads_passes_on_catalogue_example():
     def f(x1, x2):
         return x1 * x2 + np.exp(x1 * x2) - np.sin(x2)
     assert adnb.check_grads(f, (1.0, 2.0), order=2) is True
+
+
+# ---- the numerical helpers themselves ----------------------------------------------------------
+
+class Counted:
+    """f with a call counter (the cost claims of §8.1.4: 2D evaluations central, D + 1 forward)."""
+
+    def __init__(self, f):
+        self.f, self.calls = f, 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return self.f(x)
+
+
+def test_numerical_jacobian_counts_and_values():
+    x = np.array([0.3, -1.2, 0.8, 2.0])
+    f = Counted(lambda x: np.stack([np.sum(np.sin(x)), x[0] * x[1]]))
+    J = adnb.numerical_jacobian(f, x)
+    assert f.calls == 2 * 4 and J.shape == (2, 4)
+    expected = np.array([np.cos(x), [x[1], x[0], 0.0, 0.0]])
+    np.testing.assert_allclose(J, expected, atol=1e-8)
+    f.calls = 0
+    J = adnb.numerical_jacobian(f, x, method="forward")
+    assert f.calls == 4 + 1
+    np.testing.assert_allclose(J, expected, atol=1e-5)
+    with pytest.raises(ValueError):
+        adnb.numerical_jacobian(f, x, method="sideways")
+
+
+def test_numerical_helpers_shapes_and_ints():
+    assert adnb.numerical_grad(lambda x: np.sum(x ** 2), np.array([1, 2])) == pytest.approx(
+        [2.0, 4.0])
+    assert adnb.central_difference(np.sin, 0.5) == pytest.approx(np.cos(0.5), rel=1e-9)
+    assert adnb.forward_difference(np.sin, 0.5) == pytest.approx(np.cos(0.5), rel=1e-6)
+    assert adnb.numerical_jacobian(lambda A: A.sum(axis=0), np.ones((2, 3))).shape == (3, 2, 3)
+    assert float(adnb.numerical_jacobian(lambda x: x ** 2, 3.0)) == pytest.approx(6.0)
