@@ -305,7 +305,7 @@ def build(name):
     import nbformat
     py = NB_DIR / f"{name}.py"
     nb = jupytext.read(py)
-    nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
+    nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}     # as `jupytext --sync` writes it
     nb, seconds = execute(nb)
     for cell in nb.cells:                       # nothing machine-specific survives in outputs
         for out in cell.get("outputs", []):
