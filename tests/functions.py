@@ -209,6 +209,15 @@ def nested_calls(x):
     return _middle(_middle(x))
 
 
+def python_builtins(X):
+    # iteration, len, .shape/.ndim/.size, and Python's sum/max over a traced array
+    total = 0.0
+    for row in X:
+        total = total + sum(row) * len(row) + max(row)
+    n, m = X.shape
+    return total / (n * m) + X.ndim + 0.0 * X.size + X.T.sum(axis=0).prod()
+
+
 # ---- selection -----------------------------------------------------------------------------------
 
 def where_branches(x):
@@ -335,6 +344,7 @@ CATALOGUE = [
     Case("recursion_horner", recursion_horner, (_arr(3),), frozenset({"control"})),
     Case("closures", closures, (0.4,), frozenset({"control", "fanout"})),
     Case("nested_calls", nested_calls, (_arr(2),), frozenset({"control", "fanout"})),
+    Case("python_builtins", python_builtins, (_arr(3, 4),), frozenset({"control"})),
     Case("where_branches", where_branches, (_numpy.array([-0.7, 0.2, 1.1, -0.3]),),
          frozenset({"selection"})),
     Case("leaky_relu", leaky_relu, (_numpy.array([-0.7, 0.2, 1.1, -0.3]),),
