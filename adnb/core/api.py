@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import sys
 import numbers
 import warnings
 
@@ -28,7 +29,7 @@ from . import cost as _cost
 from . import primitives as P
 from .forward import DualTrace, DualTracer
 from .reverse import backward
-from .trace import TapeTracer, Trace
+from .trace import TapeTracer, Trace, is_machinery
 from .tracer import Tracer, shape_of, unwrap
 
 # ---- inputs --------------------------------------------------------------------------------
@@ -475,9 +476,25 @@ def trace(f, *args, **kwargs):
                                     for i, x in enumerate(leaves)]))
     bargs = boxed[:len(args)]
     bkw = dict(zip(list(kwargs), boxed[len(args):]))
-    out = call_user(f, *bargs, **bkw)
+    out = _call_naming_returns(tr, f, bargs, bkw)
     outs, _ = tree_flatten(out)
     return tr.finish(outs)
+
+
+def _call_naming_returns(tr, f, args, kwargs):
+    """Run f; as each of the user's functions returns, name the values its locals still hold
+    (the last value a function computes is never seen by the next operation's naming)."""
+    if sys.getprofile() is not None:       # a profiler is running: don't displace it
+        return call_user(f, *args, **kwargs)
+
+    def on_return(frame, event, arg):
+        if event == "return" and not is_machinery(frame.f_code.co_filename):
+            tr._name_locals(frame)
+    sys.setprofile(on_return)
+    try:
+        return call_user(f, *args, **kwargs)
+    finally:
+        sys.setprofile(None)
 
 
 def value(x):

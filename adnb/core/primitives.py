@@ -450,7 +450,7 @@ def _untake_impl(g, idx, shape):
 
 
 getitem = define_primitive(
-    "getitem", lambda x, idx: x[idx], formula="{0}[{idx}]",
+    "getitem", lambda x, idx: x[idx], formula="{0}[{1}]",
     jvp=(lambda t, ans, x, idx: getitem(t, idx),),
     vjp=(lambda g, ans, x, idx: untake(g, idx=idx, shape=shape_of(x)),),
     flops=lambda ans, x, idx: 0)

@@ -97,12 +97,16 @@ class BranchEvent:
         return f"BranchEvent(after v{self.position}, {self.kind} -> {self.value}, line {self.loc[1] if self.loc else '?'})"
 
 
+def is_machinery(filename):
+    """True for adnb's core and numpy's own files: frames there are not the user's code."""
+    return filename.startswith(_CORE_DIR) or filename.startswith(_NUMPY_DIR)
+
+
 def _user_frame(depth=2):
     """The innermost frame outside adnb's core and numpy: where the user's code made the call."""
     f = sys._getframe(depth)
     while f is not None:
-        fn = f.f_code.co_filename
-        if not (fn.startswith(_CORE_DIR) or fn.startswith(_NUMPY_DIR)):
+        if not is_machinery(f.f_code.co_filename):
             return f
         f = f.f_back
     return None
@@ -331,10 +335,20 @@ class Trace:
 
 
 def format_const(c):
+    """A constant as it reads in a formula: 2.0, [1, 2], array(5, 5), 1:, ::-1."""
     if isinstance(c, (float, int, np.floating, np.integer)):
         return repr(float(c)) if isinstance(c, (float, np.floating)) else str(c)
     if isinstance(c, np.ndarray):
         return f"array{c.shape}" if c.size > 4 else np.array2string(c, precision=4, separator=", ")
+    if isinstance(c, slice):
+        parts = ["" if v is None else str(v) for v in (c.start, c.stop, c.step)]
+        return ":".join(parts[:2]) + (":" + parts[2] if c.step is not None else "")
+    if c is None:
+        return "None"
+    if c is Ellipsis:
+        return "..."
+    if isinstance(c, tuple):     # an index tuple: x[1:, 0]
+        return ", ".join(format_const(i) for i in c) if c else "()"
     return repr(c)
 
 
