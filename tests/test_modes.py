@@ -59,11 +59,7 @@ def _check_jacobians(case):
 
 
 #: catalogue entries hit by a known bug in a core file owned elsewhere (strict xfail)
-CORE_BUGS = {
-    "scalar_plus_constant_array": "core bug: forward.py DualTrace.process skips "
-                                  "broadcast_tangent when the summed tangent is a Python float "
-                                  "(scalar input + constant array: the tangent stays a scalar)",
-}
+CORE_BUGS = {}
 
 
 def _catalogue_params():
@@ -387,6 +383,30 @@ def test_nested_inside_trace():
     t = adnb.trace(lambda x: adnb.grad(np.sin)(x) * 1.0, 0.4)
     assert t.n_ops > 0
     assert float(t.reverse().gradient(0)[0]) == pytest.approx(-math.sin(0.4), rel=1e-14)
+
+
+def test_trace_sweeps_nested_inside_grad():
+    """The explored trace's sweeps are differentiable too: d/dx [∂(x y)/∂y] = 1, etc."""
+    rev = adnb.grad(lambda x: adnb.trace(lambda y: x * y, 2.0).reverse().gradient(0)[0] * 1.0)
+    fwd = adnb.grad(lambda x: adnb.trace(lambda y: x * y, 2.0).forward().output_tangents(0)[0]
+                    * 1.0)
+    assert float(rev(3.0)) == 1.0 and float(fwd(3.0)) == 1.0
+    # d/dx [∂(x y²)/∂y at y=2] = d/dx [4x] = 4, by forward mode over the reverse sweep
+    t = adnb.jvp(lambda x: adnb.trace(lambda y: x * y * y, 2.0).reverse().gradient(0)[0] * 1.0,
+                 (3.0,), (1.0,))[1]
+    assert float(t) == 4.0
+
+
+def test_derivatives_of_second_derivatives():
+    assert adnb.grad(lambda x: adnb.hvp(lambda y: y ** 4, x, 1.0))(2.0) == pytest.approx(48.0)
+    g = adnb.grad(lambda x: np.sum(adnb.hessian(lambda y: np.sum(y ** 4))(x)))(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(g, [24.0, 48.0])
+    # adnb.value cuts the derivative on purpose: d/dx [x · value(x)] = value(x)
+    assert adnb.grad(lambda x: x * adnb.value(x))(3.0) == 3.0
+    J = adnb.jacrev(lambda x: adnb.jacfwd(lambda y: x * y)(np.ones(2)))(np.array([1.0, 2.0]))
+    expected = np.zeros((2, 2, 2))
+    expected[0, 0, 0] = expected[1, 1, 1] = 1.0
+    np.testing.assert_array_equal(J, expected)
 
 
 # ---- long traces and deep recursion -------------------------------------------------------------
