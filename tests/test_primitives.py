@@ -287,13 +287,7 @@ CASES = [(spec, shapes) for spec in SPECS for shapes in spec.shapes]
 IDS = [f"{spec.name}-{_shape_id(shapes)}" for spec, shapes in CASES]
 
 #: (test, case id) -> known bug in a core file owned elsewhere (strict xfail: fixing it shows)
-CORE_BUGS = {
-    ("jacfwd", "add-s×3x4"): "core bug: forward.py DualTrace.process skips broadcast_tangent "
-                             "when the summed tangent is a Python float, so jvp(lambda x: x + "
-                             "np.ones(3), (0.5,), (1.0,)) gives a scalar tangent",
-    ("jacfwd", "sub-s×3x4"): "core bug: forward.py DualTrace.process skips broadcast_tangent "
-                             "when the summed tangent is a Python float",
-}
+CORE_BUGS = {}
 
 
 def _params(test, cases=None, ids=None):

@@ -134,7 +134,7 @@ class DualTrace:
                 t_out = c if t_out is None else t_out + c   # sum over parents: eq. (8.57)
         if t_out is None:
             return ans
-        if prim.elementwise and type(t_out) is not float:
+        if prim.elementwise and not (type(t_out) is float and type(ans) is float):
             t_out = broadcast_tangent(t_out, ans, self.batch)
         return DualTracer(ans, self, t_out)
 
