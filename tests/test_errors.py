@@ -179,6 +179,34 @@ def test_out_argument_on_traced_array():
         adnb.grad(lambda x: np.sum(x, out=np.empty(())))(np.ones(3))
 
 
+@pytest.mark.xfail(strict=True, reason="core bug: in-place ndarray methods on a traced array "
+                   "(x.sort(), x.fill(), x.put(), x.resize()) raise a plain AttributeError "
+                   "('TapeTracer' object has no attribute 'sort'), not InPlaceError (tracer.py)")
+@pytest.mark.parametrize("method", ["sort", "fill", "put", "resize"])
+def test_inplace_ndarray_methods(method):
+    calls = {"sort": lambda x: x.sort(), "fill": lambda x: x.fill(0.0),
+             "put": lambda x: x.put([0], [1.0]), "resize": lambda x: x.resize((2,))}
+
+    def f(x):
+        calls[method](x)
+        return np.sum(x)
+    with pytest.raises(InPlaceError):
+        adnb.grad(f)(np.array([1.0, 3.0, 2.0]))
+
+
+@pytest.mark.xfail(strict=True, reason="core bug: ndarray methods adnb has no rule for "
+                   "(x.cumprod()) raise a plain AttributeError instead of "
+                   "UnsupportedOperationError naming the method (tracer.py)")
+def test_unsupported_ndarray_method_is_named():
+    x = np.array([1.0, 3.0, 2.0])
+    try:
+        g = adnb.grad(lambda x: np.sum(x.cumprod()))(x)
+    except UnsupportedOperationError as e:
+        assert "cumprod" in str(e)
+    else:       # or it is supported, and then it must be right
+        np.testing.assert_allclose(g, [1 + 3 + 6, 1 + 2, 3])
+
+
 def test_augmented_assignment_rebinds_and_differentiates():
     def f(x):
         y = x
