@@ -64,6 +64,11 @@ def well_conditioned(rng, shape):
     return rng.uniform(-1.0, 1.0, size=shape) + 3.0 * np.eye(n)
 
 
+def singular(rng, shape):          # rank n − 1 (the zero matrix for n = 1)
+    n = shape[-1]
+    return rng.uniform(-1.0, 1.0, size=(n, n - 1)) @ rng.uniform(-1.0, 1.0, size=(n - 1, n))
+
+
 # ---- the spec table ---------------------------------------------------------------------------
 
 
@@ -266,6 +271,8 @@ SPECS = [
          (well_conditioned, real)),
     Spec("inv", lambda a: np.linalg.inv(a), [((3, 3),)], (well_conditioned,)),
     Spec("det", lambda a: np.linalg.det(a), [((3, 3),), ((2, 2),)], (well_conditioned,)),
+    Spec("det", lambda a: np.linalg.det(a), [((3, 3),), ((2, 2),), ((1, 1),)], (singular,),
+         label="singular matrix"),
 ]
 
 #: the "Coverage" list of issue 2, one name per numpy entry point / operator

@@ -720,12 +720,31 @@ inv = define_primitive(
     flops=lambda ans, a: 2 * shape_of(a)[-1] ** 3)
 inv.jvp_batched = (lambda t, ans, a: -(ans @ t @ ans),)
 
+def _det_cofactors(ans, a):
+    """∂|A|/∂A: the cofactor matrix, |A| A⁻ᵀ when A is invertible. A singular A has no
+    inverse but still a derivative; then the cofactors (−1)^{i+j} |minor_ij| are used."""
+    av = unwrap(a)
+    if np.linalg.cond(av) < 1e12:
+        return ans * _mT(inv(a))
+    n = shape_of(a)[-1]
+    if n == 1:
+        return np.ones((1, 1))
+    rows = []
+    for i in range(n):
+        r = np.array([k for k in range(n) if k != i])[:, None]
+        row = [(-1.0) ** (i + j) * det(getitem(a, (r, np.array([k for k in range(n) if k != j]))))
+               for j in range(n)]
+        rows.append(stack_(row))
+    return stack_(rows)
+
+
 det = define_primitive(
     "det", np.linalg.det, formula="det({0})", keep="both",
-    jvp=(lambda t, ans, a: ans * sum_(_mT(inv(a)) * t, axes=(0, 1), keepdims=False),),
-    vjp=(lambda g, ans, a: g * ans * _mT(inv(a)),),                    # ∂|A|/∂A = |A| A⁻ᵀ
+    jvp=(lambda t, ans, a: sum_(_det_cofactors(ans, a) * t, axes=(0, 1), keepdims=False),),
+    vjp=(lambda g, ans, a: g * _det_cofactors(ans, a),),               # ∂|A|/∂A = |A| A⁻ᵀ
     flops=lambda ans, a: 2 * shape_of(a)[-1] ** 3 // 3)
-det.jvp_batched = (lambda t, ans, a: ans * sum_(_mT(inv(a)) * t, axes=(1, 2), keepdims=False),)
+det.jvp_batched = (lambda t, ans, a: sum_(_det_cofactors(ans, a) * t, axes=(1, 2),
+                                          keepdims=False),)
 
 # ============================================================================================
 # numpy entry points: numpy's signatures, mapped onto the primitives above
