@@ -179,6 +179,23 @@ def test_out_argument_on_traced_array():
         adnb.grad(lambda x: np.sum(x, out=np.empty(())))(np.ones(3))
 
 
+def test_piecewise_constant_and_mod_are_not_cut():
+    """np.remainder is x − ⌊x/y⌋ y (derivative 1 in x), not piecewise constant; floor, sign,
+    rint really are (derivative 0)."""
+    assert adnb.grad(lambda x: np.remainder(x, 1.0))(2.3) == 1.0
+    assert adnb.grad(lambda y: np.mod(2.3, y))(0.7) == -3.0
+    for f in (np.floor, np.ceil, np.rint, np.trunc, np.sign, np.round):
+        assert adnb.grad(lambda x: f(x) + x)(2.3) == 1.0, f
+
+
+@pytest.mark.xfail(strict=True, reason="core bug: the Python operators % and // (and divmod) "
+                   "are not defined on traced values: TypeError 'unsupported operand type(s)' "
+                   "instead of np.remainder / floor division (tracer.py)")
+def test_mod_and_floordiv_operators():
+    assert adnb.grad(lambda x: x % 1.0)(2.3) == 1.0
+    assert adnb.grad(lambda x: x // 1.0 + x)(2.3) == 1.0
+
+
 @pytest.mark.xfail(strict=True, reason="core bug: in-place ndarray methods on a traced array "
                    "(x.sort(), x.fill(), x.put(), x.resize()) raise a plain AttributeError "
                    "('TapeTracer' object has no attribute 'sort'), not InPlaceError (tracer.py)")

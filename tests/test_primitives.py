@@ -126,6 +126,8 @@ SPECS = [
     Spec("minimum", lambda x: np.minimum(x, 0.0) + np.fmin(x, 0.1), UNARY, (nonzero,),
          label="with constant"),
     Spec("arctan2", lambda y, x: np.arctan2(y, x), BINARY, (nonzero,)),
+    Spec("remainder", lambda x, y: np.remainder(x, y) + np.mod(x, 0.7), BINARY, (away_from_clip,
+                                                                               nonzero)),
     # -- elementwise unary --
     _unary("neg", lambda x: -x + np.negative(x)),
     _unary("abs", lambda x: np.abs(x) + abs(x) + np.fabs(x), nonzero),

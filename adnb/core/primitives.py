@@ -156,6 +156,12 @@ arctan2 = define_primitive(
     formula="arctan2({0}, {1})",
     partials=(lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y / (x * x + y * y)))
 
+# x mod y = x − ⌊x/y⌋ y: ∂/∂x = 1, ∂/∂y = −⌊x/y⌋ (piecewise; ⌊·⌋ is a constant between jumps)
+remainder = define_primitive(
+    "remainder", np.remainder, numpy=(np.remainder,), elementwise=True, keep="args",
+    formula="{0} mod {1}",
+    partials=(lambda ans, x, y: 1.0, lambda ans, x, y: -np.floor(unwrap(x) / unwrap(y))))
+
 # ============================================================================================
 # Elementwise unary
 # ============================================================================================
@@ -1139,6 +1145,6 @@ for _f in (np.argmax, np.argmin, np.argsort, np.isclose, np.allclose, np.array_e
 
 PIECEWISE_CONSTANT = {np.sign, np.floor, np.ceil, np.rint, np.trunc, np.isnan, np.isinf,
                       np.isfinite, np.signbit, np.logical_not, np.logical_and, np.logical_or,
-                      np.logical_xor, np.floor_divide, np.remainder, np.mod}
+                      np.logical_xor, np.floor_divide}
 COMPARISONS = {np.less: "<", np.less_equal: "≤", np.greater: ">", np.greater_equal: "≥",
                np.equal: "==", np.not_equal: "≠"}
