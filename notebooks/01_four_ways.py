@@ -55,8 +55,8 @@ plt.rcParams.update({"figure.figsize": (5.5, 3.6), "figure.dpi": 80})
 # > **Typo note.** Eq. (8.46) names the activation $\zeta(a)$, while (8.44), (8.45) and (8.47) write
 # > $h$. They are the same function; we call it $h$ throughout.
 #
-# We evaluate everything at one fixed point (values chosen for this course, see the table in
-# `shared/reference` §10.4 of the project): $x = 1.5,\ w_1 = 0.8,\ b_1 = -0.3,\ w_2 = 1.2,\ b_2 = 0.5$.
+# We evaluate everything at one fixed point (the book gives none; this one is ours):
+# $x = 1.5,\ w_1 = 0.8,\ b_1 = -0.3,\ w_2 = 1.2,\ b_2 = 0.5$.
 
 # %%
 def h(a):
@@ -426,9 +426,9 @@ for name, val in [("1. by hand", by_hand), ("2. central difference (2W evals)", 
     print(f"{name:32s} {val!r:>22}   {abs(val - exact):.1e}")
 
 # %% [markdown]
-# Only finite differences are inexact, and they are also the only way that needs nothing but the
+# Only finite differences are inexact beyond rounding, and they are also the only way that needs nothing but the
 # forward code. That is their real use, as the book says: *checking* gradient code. `adnb.check_grads`
-# does exactly that, and later notebooks use it after every new construction.
+# does exactly that, and later notebooks use it to check what they build.
 #
 # **Next:** [02 · Evaluation traces](02_evaluation_traces.ipynb) — what AD records while the code
 # runs.

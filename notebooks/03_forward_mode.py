@@ -63,7 +63,7 @@ print(fw, fw.labels)
 # %% [markdown]
 # `fw.tangents[s][i-1]` is $\dot v_i$ for seed $s$ (`None` marks a tangent that is identically zero:
 # the variable does not depend on the seeded input). The two columns, checked against exact values
-# worked out by hand from eqs. (8.58)–(8.64) (the reference table of the course):
+# worked out by hand from eqs. (8.58)–(8.64):
 
 # %%
 e2 = math.exp(2)
