@@ -87,7 +87,7 @@ def _numerical(f, args, i, eps=1e-6):
     return adnb.numerical_jacobian(g, args[i], eps=eps)
 
 
-@settings(max_examples=50, deadline=None, derandomize=True,
+@settings(max_examples=50, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(program=programs(),
        x=st.floats(-1.5, 1.5),
@@ -118,7 +118,7 @@ def test_random_programs_forward_equals_reverse(program, x, v):
     np.testing.assert_allclose(uv, u @ np.asarray(Jr[1]), rtol=1e-10, atol=1e-12)
 
 
-@settings(max_examples=25, deadline=None, derandomize=True,
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(program=programs(), x=st.floats(-1.5, 1.5))
 def test_random_programs_trace_sweeps(program, x):
