@@ -470,15 +470,144 @@ def test_graph_png_and_folded_drawing():
         plt.close(fig)
 
 
-def test_graph_svg_escapes_user_strings():
+# ---- the graph as SVG (adnb.display.svg: no matplotlib) ------------------------------------------
+
+_SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def _svg_tree(svg):
+    """Parse the SVG (it must be well-formed XML); map data-node -> its <g> element."""
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(svg)
+    nodes = {g.get("data-node"): g for g in root.iter(_SVG_NS + "g") if g.get("data-node")}
+    return root, nodes
+
+
+def _texts(el):
+    """Every line of text under an element (one per <tspan> or bare <text>)."""
+    out = []
+    for t in el.iter(_SVG_NS + "text"):
+        spans = list(t.iter(_SVG_NS + "tspan"))
+        out += [sp.text for sp in spans] if spans else [t.text]
+    return out
+
+
+def test_svg_of_8_65_is_figure_8_5(book):
     from adnb.display import graph_svg
-    t = adnb.trace(book_8_49, 1.0, 2.0)
+    t, fw, rv = book
+    svg = graph_svg(t, fw, rv)
+    assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg
+    root, nodes = _svg_tree(svg)
+    assert set(nodes) == {f"v{i}" for i in range(1, 9)}
+    edges = {tuple(g.get("data-edge").split("-")) for g in root.iter(_SVG_NS + "g")
+             if g.get("data-edge")}
+    assert edges == FIG_8_4_EDGES | {("v5", "v8"), ("v6", "v8")}          # every edge labelled
+    assert svg.count("<path class=\"adnb-edges\"") == 1
+    assert _texts(nodes["v1"])[:2] == ["v1", "x1"] and _texts(nodes["v3"])[:2] == ["v3", "×"]
+    assert _texts(nodes["v4"])[:2] == ["v4", "sin"]
+    assert "adnb-input" in nodes["v2"].get("class") and "adnb-output" in nodes["v8"].get("class")
+    labels = [x for g in root.iter(_SVG_NS + "g") if g.get("data-edge") for x in _texts(g)]
+    assert "cos(v2) = -0.4161" in labels and "v5 = 7.389" in labels   # ∂v4/∂v2, ∂v5/∂v3
+    all_text = _texts(root)
+    assert "f1" in all_text and "f2" in all_text
+    assert "v̇=16.78" in _texts(nodes["v7"]) and "v̄=16.78" in _texts(nodes["v1"])
+    assert "Computational graph of book_8_65: 2 inputs, 6 operations" in all_text
+    # the book's layout: columns by depth, outputs share the last column
+    x = {k: float(g.find(_SVG_NS + "circle").get("cx")) for k, g in nodes.items()}
+    assert x["v1"] == x["v2"] < x["v3"] == x["v4"] < x["v5"] == x["v6"] < x["v7"] == x["v8"]
+
+
+def test_svg_escapes_user_strings():
+    from adnb.display import graph_svg
+
+    def f(x1, x2):
+        a = x1 * x2
+        return np.sin(a)
+    t = adnb.trace(f, 1.0, 2.0)
+    assert t.nodes[2].name == "a"
     t.nodes[0].name = "<script>$x$"           # also: no mathtext parsing of a user's "$"
+    t.nodes[2].name = "<script>alert(1)</script>"
     t.function_name = "a&b<i>"
     svg = graph_svg(t)
-    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
-    assert "<script>" not in svg and "&lt;script&gt;$x$" in svg
+    assert "<script" not in svg
+    assert "&lt;script&gt;$x$" in svg and "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
     assert "a&amp;b&lt;i&gt;" in svg
+    _, nodes = _svg_tree(svg)                                # still well-formed
+    assert "<script>alert(1)</script>" in _texts(nodes["v3"])   # the op's name, above it
+    assert graph_svg(t).count("<script") == 0
+
+
+def test_svg_step_highlighting(book):
+    from adnb.display import graph_svg
+    t, fw, rv = book
+    seen = set()
+    for mode, res in (("forward", {"forward": fw}), ("reverse", {"reverse": rv})):
+        for step in range(len(sweep_steps(t, mode, res.get(mode))) + 1):
+            svg = graph_svg(t, step=step, mode=mode, **res)
+            seen.add(svg)
+            root, nodes = _svg_tree(svg)
+            state = sweep_state(t, mode, step, res[mode])
+            for k, g in nodes.items():
+                i = int(k[1:]) - 1
+                assert g.get("data-status") == state.status(i), (mode, step, k)
+                assert f"adnb-{state.status(i)}" in g.get("class")
+            assert root.get("data-mode") == mode and root.get("data-step") == str(state.step)
+    assert len(seen) == 7 + 1 + 8 + 1                       # every step draws differently
+    svg = graph_svg(t, reverse=rv, step=3, mode="reverse")
+    root, nodes = _svg_tree(svg)
+    assert nodes["v5"].get("data-status") == "current"
+    assert nodes["v8"].get("data-status") == "done" and nodes["v3"].get("data-status") == "pending"
+    assert nodes["v5"].find(_SVG_NS + "circle").get("fill") == "#ffe066"
+    assert "reverse sweep, step 3 of 8: v5" in _texts(root)
+    assert "v̄=·" in _texts(nodes["v3"]) and "v̄=1" in _texts(nodes["v5"])   # pending vs final
+    assert root.find(f".//{_SVG_NS}path[@class='adnb-active-edges']") is not None  # v3 → v5
+    assert "in progress" in _texts(root)                                       # the legend
+    with pytest.raises(ValueError):
+        graph_svg(t, step=1)
+
+
+def test_svg_layout_is_cached_per_trace(book):
+    from adnb.display.svg import graph_layout, graph_svg
+    t, fw, rv = book
+    lay = graph_layout(t)
+    assert graph_layout(t) is lay
+    graph_svg(t, reverse=rv, step=2, mode="reverse")
+    graph_svg(t, reverse=rv, step=5, mode="reverse")
+    assert graph_layout(t, title_lines=2) is graph_layout(t, title_lines=2)
+    t2 = adnb.trace(book_8_65, 1.0, 2.0)
+    assert graph_layout(t2) is not lay
+
+
+def test_svg_folds_as_fold_graph():
+    from adnb.display import graph_svg
+    from adnb.display.svg import graph_layout
+    t = adnb.trace(lambda x: logistic(x, 120), 0.3)
+    svg = graph_svg(t, max_nodes=40)
+    root, nodes = _svg_tree(svg)
+    g = fold_graph(t, max_nodes=40)
+    assert set(nodes) == set(g.nodes)                        # the same folding
+    assert set(graph_layout(t, max_nodes=40).g.edges) == set(g.edges)
+    assert "folded into 1 grey box(es)" in " ".join(_texts(root))
+    assert "⋯ iterations 2–119" in _texts(root) and "folded nodes" in _texts(root)
+    # a sweep step inside the folded iterations shows the node in progress
+    rv = t.reverse()
+    order = sweep_steps(t, "reverse", rv)
+    step = len(order) // 2
+    (cur,) = order[step]
+    svg = graph_svg(t, reverse=rv, step=step, mode="reverse", max_nodes=40)
+    root, nodes = _svg_tree(svg)
+    assert nodes[f"v{cur + 1}"].get("data-status") == "current"
+    assert set(nodes) == set(fold_graph(t, max_nodes=40, keep=[cur]).nodes)
+    folds = [g for k, g in nodes.items() if k.startswith("fold:")]
+    assert len(folds) == 2
+
+
+def test_graph_svg_in_graph_module_is_the_direct_writer(book):
+    from adnb.display import graph as G
+    from adnb.display import svg as S
+    t, fw, rv = book
+    assert G.graph_svg(t, reverse=rv, step=1, mode="reverse") == \
+        S.graph_svg(t, reverse=rv, step=1, mode="reverse")
 
 
 # ---- finite differences (Fig 8.2) ------------------------------------------------------------
@@ -512,7 +641,8 @@ def test_plot_difference_errors():
 # ---- dependency direction ----------------------------------------------------------------------
 
 def test_display_imports_no_ipython_widgets_or_plotting():
-    code = ("import sys, adnb.display, adnb.display.html, adnb.display.graph;"
+    code = ("import sys, adnb, adnb.display, adnb.display.html, adnb.display.graph;"
+            "adnb.display.graph_svg(adnb.trace(lambda x: x * x, 2.0), step=1, mode='reverse');"
             "print(sorted(m for m in ('IPython', 'ipywidgets', 'matplotlib', 'sympy') "
             "if m in sys.modules))")
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(adnb.__file__)))

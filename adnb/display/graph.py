@@ -11,8 +11,8 @@ Lets you:
 * ``draw_graph(trace, ax=None, forward=None, reverse=None, step=None, mode=None)`` — draw it with
   matplotlib in the book's layout: inputs left, outputs right, nodes layered by depth, edges
   labelled with ∂v_j/∂v_i, a sweep's state at step k highlighted. No Graphviz needed.
-* ``graph_png(...)`` / ``graph_svg(...)`` — the drawing as PNG bytes or SVG text (for widgets
-  and static fallbacks).
+* ``graph_png(...)`` / ``graph_svg(...)`` — the drawing as PNG bytes (matplotlib) or SVG text
+  (written directly by ``adnb.display.svg``, no matplotlib: what widgets show).
 
 matplotlib is imported inside the drawing functions only.
 """
@@ -510,11 +510,16 @@ def graph_png(trace, forward=None, reverse=None, step=None, mode=None, dpi=90, *
 
 
 def graph_svg(trace, forward=None, reverse=None, step=None, mode=None, **kwargs):
-    """``draw_graph`` as an SVG document (text kept as text): crisp at any zoom and about twice
-    as fast to produce as the PNG. Arguments as for ``graph_png``.
+    """The drawing as SVG markup, written directly without matplotlib
+    (``adnb.display.svg.graph_svg``: the same picture, its visual encoding documented there),
+    fast enough to redraw at every step of a sweep: the layout is cached per trace.
+
+    Args:
+        trace, forward, reverse, step, mode: as for ``draw_graph``.
+        **kwargs: max_nodes, edge_labels, values (as for ``draw_graph``).
 
     Returns:
-        str: the SVG markup.
+        str: one ``<svg>`` element (inline in HTML or saved as a file).
     """
-    kwargs.update(forward=forward, reverse=reverse, step=step, mode=mode)
-    return _render(trace, "svg", 72, kwargs).decode("utf-8")
+    from .svg import graph_svg as _graph_svg
+    return _graph_svg(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kwargs)
