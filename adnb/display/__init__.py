@@ -5,7 +5,8 @@ Lets you see automatic differentiation happen (Bishop & Bishop §8.2):
 * ``trace_table`` / ``trace_text`` — the evaluation-trace table with primals, tangents and
   adjoints, expandable sums, loop folding and a sweep shown step by step (``adnb.display.html``);
 * ``to_networkx`` / ``draw_graph`` / ``graph_png`` / ``graph_svg`` — the computational graph of Figures 8.4/8.5
-  (``adnb.display.graph``);
+  (``adnb.display.graph``; ``graph_svg`` writes SVG directly, without matplotlib, from a layout
+  cached per trace: ``adnb.display.svg``, fast enough for every step of a widget);
 * ``tangent_code`` / ``adjoint_code`` — the derivative programs AD generates, as runnable Python
   (``adnb.display.codegen``);
 * ``difference_errors`` / ``plot_difference_errors`` — finite differences against step size,
@@ -18,6 +19,7 @@ draw or do algebra.
 """
 from .html import trace_table, trace_text
 from .graph import to_networkx, draw_graph, graph_png, graph_svg, fold_graph
+from .svg import graph_layout
 from .codegen import tangent_code, adjoint_code, compile_code
 from .numerical import difference_errors, plot_difference_errors
 from .symbolic import to_sympy, symbolic_derivatives, swell_report, logistic_swell
@@ -25,6 +27,7 @@ from .sweep import sweep_steps, sweep_state
 from .folding import find_loops
 
 __all__ = ["trace_table", "trace_text", "to_networkx", "draw_graph", "graph_png", "graph_svg", "fold_graph",
+           "graph_layout",
            "tangent_code", "adjoint_code", "compile_code", "difference_errors",
            "plot_difference_errors", "to_sympy", "symbolic_derivatives", "swell_report",
            "logistic_swell", "sweep_steps", "sweep_state", "find_loops"]
