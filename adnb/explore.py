@@ -479,13 +479,18 @@ def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangen
 def _rename_locations(tr, names):
     """Name source files as ``names`` says ({filename: "In[3]"}) in the nodes and events."""
     if names:
-        for item in itertools.chain(tr.nodes, tr.events):
-            loc = item.loc
+        def renamed(loc):
+            new = names[loc[0]]
+            if new not in linecache.cache and loc[0] in linecache.cache:
+                linecache.cache[new] = linecache.cache[loc[0]]    # keep the source lines
+            return (new,) + tuple(loc[1:])
+        for i, loc in list(tr.locs.items()):          # nodes' locations live in tr.locs
             if loc and loc[0] in names:
-                new = names[loc[0]]
-                if new not in linecache.cache and loc[0] in linecache.cache:
-                    linecache.cache[new] = linecache.cache[loc[0]]    # keep the source lines
-                item.loc = (new,) + tuple(loc[1:])
+                tr.locs[i] = renamed(loc)
+        for event in tr.events:
+            if event.loc and event.loc[0] in names:
+                event.loc = renamed(event.loc)
+        tr._nodes_cache = None
     return tr
 
 

@@ -189,17 +189,11 @@ def test_piecewise_constant_and_mod_are_not_cut():
         assert adnb.grad(lambda x: f(x) + x)(2.3) == 1.0, f
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: the Python operators % and // (and divmod) "
-                   "are not defined on traced values: TypeError 'unsupported operand type(s)' "
-                   "instead of np.remainder / floor division (tracer.py)")
 def test_mod_and_floordiv_operators():
     assert adnb.grad(lambda x: x % 1.0)(2.3) == 1.0
     assert adnb.grad(lambda x: x // 1.0 + x)(2.3) == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: in-place ndarray methods on a traced array "
-                   "(x.sort(), x.fill(), x.put(), x.resize()) raise a plain AttributeError "
-                   "('TapeTracer' object has no attribute 'sort'), not InPlaceError (tracer.py)")
 @pytest.mark.parametrize("method", ["sort", "fill", "put", "resize"])
 def test_inplace_ndarray_methods(method):
     calls = {"sort": lambda x: x.sort(), "fill": lambda x: x.fill(0.0),
@@ -212,9 +206,6 @@ def test_inplace_ndarray_methods(method):
         adnb.grad(f)(np.array([1.0, 3.0, 2.0]))
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: ndarray methods adnb has no rule for "
-                   "(x.cumprod()) raise a plain AttributeError instead of "
-                   "UnsupportedOperationError naming the method (tracer.py)")
 def test_unsupported_ndarray_method_is_named():
     x = np.array([1.0, 3.0, 2.0])
     try:

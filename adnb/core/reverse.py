@@ -10,6 +10,7 @@ The loop is iterative, so a 100,000-operation trace or a 400-deep user recursion
 """
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -82,8 +83,18 @@ def fix_nonfinite(c, seed, node, prim, mode, ans=None):
             return c
     warnings.warn(f"the derivative of {prim.name}{_where(node)} is infinite or undefined "
                   f"({mode} mode), so the result contains inf/nan: sqrt, log, 1/x and x**p with "
-                  "p < 1 have no derivative at 0.", NonDifferentiablePointWarning, stacklevel=2)
+                  "p < 1 have no derivative at 0.", NonDifferentiablePointWarning,
+                  stacklevel=_user_stacklevel())
     return c
+
+
+def _user_stacklevel():
+    """The warnings stacklevel that points at the user's code, past adnb's and numpy's frames."""
+    from .trace import is_machinery
+    f, level = sys._getframe(2), 2
+    while f is not None and is_machinery(f.f_code.co_filename):
+        f, level = f.f_back, level + 1
+    return level
 
 
 def _where(node):

@@ -21,7 +21,9 @@ from ..errors import CutDerivativeError, InPlaceError, UnsupportedOperationError
 
 LEVELS = itertools.count(1)
 _PLAIN = {float, int, np.float64, np.ndarray}
-_NO_PARAMS: dict = {}   # shared, never mutated   # transformation levels: nested transformations get higher numbers
+_NO_PARAMS: dict = {}   # shared, never mutated
+_INPLACE_METHODS = {"sort", "fill", "put", "resize", "itemset", "setfield", "partition",
+                    "setflags", "byteswap"}   # transformation levels: nested transformations get higher numbers
 
 
 class ShapeStub:
@@ -112,6 +114,11 @@ class Tracer:
             return self.trace.process(P.mul, (other, self), _NO_PARAMS)
         return P.mul(other, self)
 
+    def __mod__(self, other): return P.remainder(self, other)
+    def __rmod__(self, other): return P.remainder(other, self)
+    def __floordiv__(self, other): return np.floor_divide(unwrap(self), unwrap(other))  # steps: ∂ = 0
+    def __rfloordiv__(self, other): return np.floor_divide(unwrap(other), unwrap(self))
+    def __divmod__(self, other): return self // other, self % other
     def __truediv__(self, other): return P.div(self, other)
     def __rtruediv__(self, other): return P.div(other, self)
     def __pow__(self, other): return P.pow(self, other)
@@ -236,6 +243,19 @@ class Tracer:
     def diagonal(self): return P.np_diag(self)
 
     # ---- numpy dispatch -------------------------------------------------------------------
+    def __getattr__(self, name):
+        # only reached for attributes a tracer lacks: name ndarray methods adnb cannot follow
+        if name in _INPLACE_METHODS:
+            raise InPlaceError(
+                f"x.{name}() changes the array in place, which is not supported on traced values "
+                "(the old values are needed for the reverse sweep). Use the function form that "
+                f"returns a new array instead (e.g. np.{name}(x) where numpy has one).")
+        if not name.startswith("_") and hasattr(np.ndarray, name):
+            raise UnsupportedOperationError(
+                f"the ndarray method .{name}() has no derivative rules in adnb. Supported "
+                f"numpy functions: {', '.join(P.supported_list())}.")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:       # the common case, first
             prim = P.UFUNCS.get(ufunc)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import linecache
 import os
+import re
+import sys
 
 import numpy as np
 
@@ -119,18 +121,39 @@ def shape_text(v):
     return "scalar" if not s else str(tuple(s))
 
 
+_CELL_FILE = re.compile(r"(ipykernel_\d+[/\\]\d+\.py$)|(^<ipython-input-(\d+)-)")
+
+
+def file_label(filename):
+    """How a source file is named in displays: a notebook cell's temporary file becomes
+    ``In[n]`` (when IPython knows its execution count) or ``cell`` — never a path that names
+    this machine; other files keep their base name."""
+    m = _CELL_FILE.search(filename)
+    if not m:
+        return os.path.basename(filename)
+    if m.group(3):
+        return f"In[{m.group(3)}]"
+    ipython = sys.modules.get("IPython")
+    try:
+        count = ipython.get_ipython().compile._filename_map.get(filename)
+    except AttributeError:           # no IPython, no shell, or an IPython without the map
+        count = None
+    return f"In[{count}]" if count is not None else "cell"
+
+
 def where(loc):
-    """``file.py:12`` for a node's ``loc`` (filename, line, function); "" if unknown."""
+    """``file.py:12`` (or ``In[3]:12`` for a notebook cell) for a node's ``loc``; "" if unknown."""
     if not loc:
         return ""
-    return f"{os.path.basename(loc[0])}:{loc[1]}"
+    return f"{file_label(loc[0])}:{loc[1]}"
 
 
 def where_long(loc):
-    """``/full/path/file.py, line 12, in f`` for a tooltip."""
+    """``file.py, line 12, in f`` for a tooltip (cells named as in ``file_label``)."""
     if not loc:
         return ""
-    return f"{loc[0]}, line {loc[1]}, in {loc[2]}"
+    name = file_label(loc[0]) if _CELL_FILE.search(loc[0]) else loc[0]
+    return f"{name}, line {loc[1]}, in {loc[2]}"
 
 
 def source_line(loc):
