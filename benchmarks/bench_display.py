@@ -1,10 +1,11 @@
-"""Render times of adnb's displays, against the targets of issue 4.
+"""Render times of adnb's displays, against the targets of issues 4 and 5.
 
     python benchmarks/bench_display.py [--repeat N]
 
 Prints one table: the book's example (8.49)/(8.65) — its trace table and its graph must render in
-under 100 ms each — and 10,000-operation traces — folded table and graph in under 2 s, HTML under
-1 MB. Each time is the median of N runs after one warm-up run (imports and caches excluded),
+under 100 ms each — 10,000-operation traces — folded table and graph in under 2 s, HTML under
+1 MB — and one step of a sweep as the explorer widget draws it (issue 5: under 100 ms for the
+book's example, under 500 ms for a 500-operation trace). Each time is the median of N runs after one warm-up run (imports and caches excluded),
 as wall-clock time and as CPU time of this process; targets are judged on CPU time, since the
 machine may be shared (the load average is printed) and wall time then counts other processes.
 
@@ -13,9 +14,12 @@ What is timed:
 * table: ``trace_table(trace, forward, reverse)`` (tangents and adjoints of every seed), sweeps
   computed beforehand;
 * graph (artists): ``draw_graph`` into a fresh matplotlib Figure — layout and artists, no pixels;
-* graph (PNG): ``graph_png`` — the same plus rasterising and PNG encoding, what a notebook or
-  widget shows; graph (SVG): ``graph_svg``, the same drawing written as SVG with text kept as
-  text (no rasterising);
+* graph (PNG): ``graph_png`` — the same plus rasterising and PNG encoding (static fallbacks);
+* graph (SVG): ``graph_svg`` — the same picture written directly as SVG (``adnb.display.svg``,
+  no matplotlib), layout cache cleared before each run (a first draw); "SVG, sweep step": one
+  step of a reverse sweep with the layout cached (what the explorer redraws per step);
+* sweep step (table + SVG): ``trace_table`` and ``graph_svg`` at one step, cycling through the
+  steps of the reverse sweep (the explorer's callback does these two and the Jacobian);
 * code: ``tangent_code`` + ``adjoint_code``.
 """
 from __future__ import annotations
@@ -35,8 +39,9 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 
 import adnb  # noqa: E402
-from adnb.display import (adjoint_code, draw_graph, graph_png, graph_svg, tangent_code,  # noqa: E402
-                          trace_table)
+from adnb.display import (adjoint_code, draw_graph, graph_png, graph_svg, sweep_steps,  # noqa: E402
+                          tangent_code, trace_table)
+from adnb.display import svg as _svg  # noqa: E402
 
 
 def book_8_65(x1, x2):
@@ -68,6 +73,36 @@ def branchy_10k(x):
         else:
             x = np.sin(x) + c
     return x
+
+
+def loop_600(x, y):
+    """601 operations: the explorer's benchmark loop (``python -m adnb.widgets.explorer``)."""
+    for _ in range(100):
+        x = np.sin(x) * y + 0.1
+        y = y * 0.99 - x * 0.01
+    return x + y
+
+
+def _svg_cold(trace, **kw):
+    """``graph_svg`` with the trace's layout cache dropped: a first draw."""
+    _svg._CACHE.pop(trace, None)
+    return graph_svg(trace, **kw)
+
+
+class _Stepper:
+    """Each call draws the next step of the reverse sweep (layout cached, as in the widget)."""
+
+    def __init__(self, trace, reverse, table=False):
+        self.trace, self.reverse, self.table = trace, reverse, table
+        self.n = len(sweep_steps(trace, "reverse", reverse)) + 1
+        self.k = 0
+
+    def __call__(self):
+        self.k = (self.k + max(1, self.n // 25)) % self.n
+        kw = dict(reverse=self.reverse, step=self.k, mode="reverse")
+        if self.table:
+            trace_table(self.trace, **kw)
+        graph_svg(self.trace, **kw)
 
 
 def _time(fn, repeat):
@@ -114,8 +149,17 @@ def main(argv=None):
           size=lambda: len(trace_table(t, fw, rv).encode()))
     bench("book example: graph (artists)", lambda: _artists(t, forward=fw, reverse=rv), 0.1)
     bench("book example: graph (PNG)", lambda: graph_png(t, forward=fw, reverse=rv), 0.1)
-    bench("book example: graph (SVG)", lambda: graph_svg(t, forward=fw, reverse=rv), 0.1)
+    bench("book example: graph (SVG)", lambda: _svg_cold(t, forward=fw, reverse=rv), 0.1)
+    bench("book example: graph (SVG, sweep step)", _Stepper(t, rv), 0.02)
+    bench("book example: sweep step (table + SVG)", _Stepper(t, rv, table=True), 0.1)
     bench("book example: tangent+adjoint code", lambda: (tangent_code(t), adjoint_code(t)), 0.1)
+
+    loop = adnb.trace(loop_600, 0.3, 0.7)
+    lrv = loop.reverse()
+    name = f"600-op loop ({loop.n_ops} ops)"
+    bench(f"{name}: folded graph (PNG)", lambda: graph_png(loop, reverse=lrv), 0.5)
+    bench(f"{name}: folded graph (SVG)", lambda: _svg_cold(loop, reverse=lrv), 0.5)
+    bench(f"{name}: sweep step (table + SVG)", _Stepper(loop, lrv, table=True), 0.5)
 
     for label, f in (("10k ops, loop", loop_10k), ("10k ops, branchy", branchy_10k)):
         big = adnb.trace(f, 0.3)
@@ -125,7 +169,8 @@ def main(argv=None):
               size=lambda: len(trace_table(big, bfw, brv).encode()))
         bench(f"{name}: folded graph (artists)", lambda: _artists(big, reverse=brv), 2.0)
         bench(f"{name}: folded graph (PNG)", lambda: graph_png(big, reverse=brv), 2.0)
-        bench(f"{name}: folded graph (SVG)", lambda: graph_svg(big, reverse=brv), 2.0)
+        bench(f"{name}: folded graph (SVG)", lambda: _svg_cold(big, reverse=brv), 2.0)
+        bench(f"{name}: folded graph (SVG, sweep step)", _Stepper(big, brv), 0.5)
         bench(f"{name}: tangent+adjoint code", lambda: (tangent_code(big), adjoint_code(big)),
               2.0)
 

@@ -344,8 +344,9 @@ def graph_svg(trace, forward=None, reverse=None, step=None, mode=None, max_nodes
 
     Returns:
         str: one ``<svg class="adnb-graph-svg">`` element (with ``xmlns``, no XML prolog, so it
-        can be inlined in HTML or saved as a file). Every user string (names, function name) is
-        HTML-escaped. The layout is cached per trace (``graph_layout``): redrawing another step
+        can be inlined in HTML or saved as a file); inline, it shrinks to its container's width
+        down to 60 % of its size (then the container should scroll). Every user string (names,
+        function name) is HTML-escaped. The layout is cached per trace (``graph_layout``): redrawing another step
         re-writes only colours, values and the title.
 
     Visual encoding:
@@ -461,7 +462,7 @@ def graph_svg(trace, forward=None, reverse=None, step=None, mode=None, max_nodes
     w, h = _n(width), _n(height)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="adnb-graph-svg" width="{w}" '
             f'height="{h}" viewBox="0 0 {w} {h}" font-family="{_FONT}" '
-            f'style="max-width:100%;height:auto" role="img" '
+            f'style="max-width:100%;min-width:{_n(0.6 * width)}px;height:auto" role="img" '
             f'data-mode="{mode or ""}" data-step="{"" if state is None else state.step}">'
             f'<title>{_esc(title[0])}</title>'
             f'<rect width="100%" height="100%" fill="#ffffff"/>'

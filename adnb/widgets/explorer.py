@@ -116,8 +116,11 @@ class TraceExplorer(widgets.VBox):
         self.step_label = widgets.HTML().add_class("adnb-step-label")
         self.inputs = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         self.inputs.add_class("adnb-inputs")
-        self.table = widgets.HTML().add_class("adnb-table")
-        self.graph = widgets.HTML(layout=widgets.Layout(max_width="560px", min_width="0"))
+        # the table keeps its width; the graph takes the rest (its SVG shrinks to 60 % of its
+        # size, then scrolls) or, if less than 360 px are left, wraps below the table
+        self.table = widgets.HTML(layout=widgets.Layout(flex="0 0 auto")).add_class("adnb-table")
+        self.graph = widgets.HTML(layout=widgets.Layout(flex="1 1 360px", min_width="360px",
+                                                        overflow="auto"))
         self.graph.add_class("adnb-graph")
         if not self._show_graph:
             self.graph.layout.display = "none"
@@ -131,7 +134,10 @@ class TraceExplorer(widgets.VBox):
                   widgets.HBox([self.mode, self.seed, self.custom]).add_class("adnb-controls"),
                   widgets.HBox([self.play, self.step, self.step_label]).add_class("adnb-stepper"),
                   self.inputs, self.error,
-                  widgets.HBox([self.table, self.graph]).add_class("adnb-main"),
+                  widgets.HBox([self.table, self.graph],
+                               layout=widgets.Layout(flex_flow="row wrap",
+                                                     align_items="flex-start")
+                               ).add_class("adnb-main"),
                   self.jacobian]
         if "code" in show:
             panels.append(self.code)

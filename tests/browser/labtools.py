@@ -53,7 +53,6 @@ KERNEL_IDLE = """() => {
             && w.node.querySelectorAll('.jp-Cell').length === w.content.model.cells.length
             && w.content.model.cells.length > 0);
 }"""
-IMG_READY = "img => img.isConnected && img.complete && img.naturalWidth > 0"
 
 
 def chromium_path():

@@ -1,7 +1,8 @@
 """Real browser: JupyterLab on localhost, Playwright driving Debian's chromium.
 
 A generated notebook runs a ``%%autodiff`` cell; the test sees the trace table in forward mode,
-clicks *reverse* and sees the adjoints v̄ appear (table and graph), then re-runs a cell to prove
+clicks *reverse* and sees the adjoints v̄ appear (table and the graph's inline SVG), steps the
+sweep back with the slider's keyboard and sees table and graph follow, then re-runs a cell to prove
 the kernel-side widget got the click. Skipped when chromium, Playwright or JupyterLab is
 missing. Every wait is bounded; the server is stopped by PID in a ``finally``.
 
@@ -72,14 +73,13 @@ def test_autodiff_cell_in_jupyterlab():
                 expect(table).to_have_attribute("data-mode", "forward", timeout=30_000)
                 expect(table).to_contain_text("v1")                 # the trace table is there
                 assert ADJOINT_X2 not in table.inner_text()
-                img = widget.locator("img.adnb-graph, .adnb-graph img").first
-                img.wait_for(state="visible", timeout=30_000)
-                page.wait_for_function(labtools.IMG_READY, arg=img.element_handle(),
-                                       timeout=30_000, polling=100)
+                graph = widget.locator(".adnb-graph svg.adnb-graph-svg")   # inline SVG
+                expect(graph).to_have_attribute("data-mode", "forward", timeout=30_000)
+                expect(graph.locator('[data-node="v3"]')).to_contain_text("×")
+                assert graph.bounding_box()["width"] > 100          # laid out, not collapsed
                 expect(page.locator(".jp-OutputArea-output",
                                     has_text="kernel sees mode = forward")).to_be_visible()
                 timings["run_all_to_widget"] = time.perf_counter() - t0
-                before_src = img.get_attribute("src")
 
                 t0 = time.perf_counter()
                 reverse = widget.locator(".adnb-mode button", has_text="reverse")
@@ -89,13 +89,23 @@ def test_autodiff_cell_in_jupyterlab():
                 expect(table).to_contain_text(ADJOINT_X2, timeout=15_000)   # v̄2 appeared
                 expect(table).to_contain_text("16.7781")                    # v̄1
                 timings["click_to_table"] = time.perf_counter() - t0
-                # the graph arrives from the kernel's background thread
-                page.wait_for_function(
-                    "([w, old]) => { const i = w.querySelector('img.adnb-graph, .adnb-graph img');"
-                    " return i && i.src !== old && i.complete && i.naturalWidth > 0; }",
-                    arg=[widget.element_handle(), before_src], timeout=30_000, polling=100)
+                # the graph is set in the same kernel callback as the table
+                expect(graph).to_have_attribute("data-mode", "reverse", timeout=15_000)
+                expect(graph.locator('[data-node="v2"]')).to_contain_text("v̄=8.805")
                 timings["click_to_graph"] = time.perf_counter() - t0
                 expect(widget.locator(".adnb-jacobian")).to_contain_text("reverse pass")
+
+                # step the sweep back to its start from the keyboard: the output v8 is in
+                # progress, in the table and in the graph alike (one kernel callback)
+                t0 = time.perf_counter()
+                widget.locator(".adnb-step .noUi-handle").first.press("Home")
+                expect(widget.locator(".adnb-step-label")).to_contain_text("step 0 of",
+                                                                           timeout=15_000)
+                expect(graph).to_have_attribute("data-step", "0", timeout=15_000)
+                expect(graph.locator('[data-node="v8"]')).to_have_attribute("data-status",
+                                                                           "current")
+                expect(table.locator('tr.adnb-current[data-node="7"]')).to_have_count(1)
+                timings["step_to_table_and_graph"] = time.perf_counter() - t0
 
                 t0 = time.perf_counter()
                 page.locator(".jp-Notebook .jp-CodeCell").last.click()
