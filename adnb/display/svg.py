@@ -26,8 +26,8 @@ import networkx as nx
 from . import _format as F
 from ._rules import formula, op_symbol
 from .folding import find_loops, fold
-from .graph import (_COLORS, EDGE_LABEL_LIMIT, _edge_label, _fold_label, _output_labels,
-                    _title, _value_text, layout)
+from .graph import (_COLORS, EDGE_LABEL_LIMIT, X_SPACING, Y_SPACING, _edge_label, _fold_label,
+                    _output_labels, _title, _value_text, layout)
 from .sweep import sweep_state
 
 __all__ = ["graph_svg", "graph_layout", "GraphLayout"]
@@ -155,7 +155,7 @@ class GraphLayout:
         pos: key → (x, y) in px (y downwards).
         width, height: size of the drawing in px (title and legend included).
         small: whether labels and values are drawn (at most ``EDGE_LABEL_LIMIT`` nodes).
-        edges: (u, v) → the segment drawn, ((x0, y0), (x1, y1)) in px.
+        edges: (u, v) → the path drawn (SVG path data: a line, or an arc over a node).
         edge_svg: the SVG of the edges and output arrows; label_svg: the edge labels and the
             output names (drawn above the highlighted edges).
         nodes: one (key, index, x, y, role, inner SVG) per drawn circle.
@@ -187,18 +187,44 @@ class GraphLayout:
         self.width = graph_w
         names = [nd.label for nd in trace.nodes]
 
-        # edges: one path for the shafts and one for the arrowheads
+        # edges: one path for the shafts and one for the arrowheads; an edge that would pass
+        # through a node of a column it skips (v1 → v3 behind v2) is drawn as an arc above it
+        cols = {}
+        for k, (x, y) in self.pos.items():
+            cols.setdefault(x, []).append((y, k))
+        self._cols = sorted(cols.items())
+        arcs = {e: self._arc(*e) for e in g.edges}
+        peak = min((0.5 * c[1] + 0.25 * (self.pos[u][1] + self.pos[v][1])
+                    for (u, v), c in arcs.items() if c is not None), default=top)
+        shift = max(0.0, top - 0.1 * S - peak)       # room above the highest arc and its label
+        if shift:
+            self.pos = {k: (x, y + shift) for k, (x, y) in self.pos.items()}
+            self._cols = [(x, [(y + shift, k) for y, k in ns]) for x, ns in self._cols]
+            arcs = {e: (c and (c[0], c[1] + shift)) for e, c in arcs.items()}
+            graph_h += shift
+            self.height += shift
         shafts, heads, labels, self.edges = [], [], [], {}
         for u, v in g.edges:
-            a, b = _trim(self.pos[u], self.pos[v], self._extent(u), self._extent(v))
-            self.edges[(u, v)] = (a, b)
-            shafts.append(f"M{_n(a[0])} {_n(a[1])}L{_n(b[0])} {_n(b[1])}")
-            heads.append(_head(a, b))
+            p, q = self.pos[u], self.pos[v]
+            ctrl = arcs[(u, v)]
+            if ctrl is None:
+                a, b = _trim(p, q, self._extent(u), self._extent(v))
+                d = f"M{_n(a[0])} {_n(a[1])}L{_n(b[0])} {_n(b[1])}"
+                heads.append(_head(a, b))
+                t = 0.5 if abs(q[1] - p[1]) < 1 else 0.42     # diagonals cross at the middle
+                lx, ly = a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])
+            else:
+                a = _trim(p, ctrl, self._extent(u), 0)[0]
+                b = _trim(ctrl, q, 0, self._extent(v))[1]
+                d = f"M{_n(a[0])} {_n(a[1])}Q{_n(ctrl[0])} {_n(ctrl[1])} {_n(b[0])} {_n(b[1])}"
+                heads.append(_head(ctrl, b))
+                lx = 0.25 * a[0] + 0.5 * ctrl[0] + 0.25 * b[0]      # the top of the arc
+                ly = 0.25 * a[1] + 0.5 * ctrl[1] + 0.25 * b[1]
+            self.edges[(u, v)] = d
+            shafts.append(d)
             if edge_labels and g.nodes[u]["kind"] == "node" and g.nodes[v]["kind"] == "node":
                 txt = _edge_label(trace, g.nodes[u]["index"], g.nodes[v]["index"], names)
                 if txt:
-                    (x0, y0), (x1, y1) = a, b            # 42% along the visible part
-                    lx, ly = x0 + 0.42 * (x1 - x0), y0 + 0.42 * (y1 - y0)
                     tw = _text_width(txt, fs - 2) + 6
                     labels.append(
                         f'<g class="adnb-edge-label" data-edge="{_esc(u)}-{_esc(v)}">'
@@ -251,6 +277,24 @@ class GraphLayout:
             self.nodes.append((key, i, x, y, role, f"<title>{_esc(tip)}</title>" + "".join(inner)))
         self.label_svg = "".join(parts)
         self.legend_y = graph_h + _LEGEND_H / 2
+
+    def _arc(self, u, v):
+        """The control point of an arc from u to v if the straight line would cross a node of a
+        column in between, else None."""
+        (x0, y0), (x1, y1) = self.pos[u], self.pos[v]
+        if x1 - x0 <= X_SPACING * SCALE * 1.01:
+            return None
+        for x, nodes in self._cols:
+            if x <= x0 or x >= x1:
+                continue
+            yl = y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+            if any(abs(yl - y) < self._extent(k) + 4 for y, k in nodes):
+                break
+        else:
+            return None
+        # the arc's top is half the lift above the line; longer arcs rise higher (nested arcs)
+        lift = Y_SPACING * SCALE * (0.5 + 0.4 * (x1 - x0) / (X_SPACING * SCALE))
+        return (0.5 * (x0 + x1), 0.5 * (y0 + y1) - lift)
 
     def _extent(self, key):
         if self.g.nodes[key]["kind"] == "fold":
@@ -357,7 +401,8 @@ def graph_svg(trace, forward=None, reverse=None, step=None, mode=None, max_nodes
           intermediate variable is written in italics above its circle; hovering a node shows
           its formula and value (``<title>``);
         * arrows go from parent to child; a node with several outgoing arrows fans out (its
-          adjoint sums over them, eq. 8.69); edge labels are the local partials ∂v_j/∂v_i in
+          adjoint sums over them, eq. 8.69); an arrow that would pass behind a node it skips
+          arcs over it instead; edge labels are the local partials ∂v_j/∂v_i in
           book notation with their value, or the tangent rule for non-elementwise operations;
         * under each node: its value, and v̇ (forward) and/or v̄ (reverse) for the first seed;
           "·" for a tangent/adjoint the sweep has not computed yet;
@@ -442,8 +487,7 @@ def graph_svg(trace, forward=None, reverse=None, step=None, mode=None, max_nodes
             ck = lay.owner[c]
             for p in set(nodes[c].parents):
                 if p >= 0 and (lay.owner[p], ck) in lay.edges:
-                    a, b = lay.edges[(lay.owner[p], ck)]
-                    active.append(f"M{_n(a[0])} {_n(a[1])}L{_n(b[0])} {_n(b[1])}")
+                    active.append(lay.edges[(lay.owner[p], ck)])
     active_svg = (f'<path class="adnb-active-edges" d="{"".join(active)}" fill="none" '
                   f'stroke="{_ACTIVE}" stroke-width="2.6"/>' if active else "")
 
