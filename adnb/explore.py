@@ -22,7 +22,6 @@ r with one entry per scalar input (one pass giving J r, eq. 8.67) or u per scala
 from __future__ import annotations
 
 import ast
-import base64
 import html
 import inspect
 import itertools
@@ -794,7 +793,7 @@ class Exploration:
         return "\n".join(lines)
 
     def to_html(self):
-        """The static view: title, table, graph (PNG), Jacobian, code and cost, per ``show``."""
+        """The static view: title, table, graph (SVG), Jacobian, code and cost, per ``show``."""
         tr = self.trace
         fwd, rev = self._shown_results()
         title = html.escape(self.title())
@@ -802,12 +801,11 @@ class Exploration:
         if "table" in self.show:
             mode = None if self.mode == "both" else self.mode
             parts.append(render_table(tr, forward=fwd, reverse=rev, mode=mode))
-        if "graph" in self.show:
-            png = render_graph_png(tr, forward=fwd, reverse=rev,
-                                   mode=None if self.mode == "both" else self.mode)
-            if png:
-                parts.append(f'<img class="adnb-graph" alt="computational graph" '
-                             f'src="data:image/png;base64,{base64.b64encode(png).decode()}"/>')
+        if "graph" in self.show:       # inline SVG: written directly, no matplotlib needed
+            from .display.svg import graph_svg
+            svg = graph_svg(tr, forward=fwd, reverse=rev,
+                            mode=None if self.mode == "both" else self.mode)
+            parts.append(f'<div class="adnb-graph">{svg}</div>')
         parts.append(jacobian_html(self))
         if "code" in self.show:
             parts.append(code_html(tr, self.mode))
@@ -1044,13 +1042,3 @@ def render_table(trace, forward=None, reverse=None, step=None, mode=None, **kw):
     from .display.html import trace_table
     return trace_table(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kw)
 
-
-def render_graph_png(trace, forward=None, reverse=None, step=None, mode=None, **kw):
-    """``adnb.display.graph.graph_png``; b"" when matplotlib is not installed.
-    ``kw`` (dpi, max_nodes, ...) goes to ``graph_png``."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return b""
-    from .display.graph import graph_png
-    return graph_png(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kw)

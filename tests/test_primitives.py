@@ -11,7 +11,7 @@ and rules (or is marked non-differentiable) and is exercised by some spec.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pytest

@@ -387,7 +387,7 @@ def tangent_code(trace, name=None, return_all=False):
              f"tangent v\u0307_i = \u03a3_(j in pa(i)) \u2202v_i/\u2202v_j v\u0307_j (eq. 8.57).",
              "",
              "    Takes the inputs and their tangents (the seed \u1e8b); returns the outputs and their",
-             f'    tangents (J \u1e8b)."""']
+             '    tangents (J \u1e8b)."""']
     for j, i in enumerate(trace.inputs):
         lines.append(f"    v{i + 1}, v{i + 1}_dot = {ins[j]}, {ins[j]}_dot")
 
@@ -452,7 +452,7 @@ def adjoint_code(trace, name=None, return_all=False):
              "    from the outputs back.",
              "",
              "    Takes the inputs and one seed v\u0304 per output; returns the outputs and the adjoints",
-             f'    of the inputs (\u0233\u1d40 J)."""',
+             '    of the inputs (\u0233\u1d40 J)."""',
              "    # primal sweep: every v_i is kept for the reverse sweep"]
     for j, i in enumerate(trace.inputs):
         lines.append(f"    v{i + 1} = {ins[j]}")
