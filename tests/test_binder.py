@@ -11,13 +11,20 @@ uses it (requirements.txt buildpack):
 5. every notebook executed with nbclient *in that environment* (its own ``python3`` kernel), with
    the checks of ``tests/test_notebooks.py``: no error output, no stderr, under 60 s each;
 6. the JupyterLab widget front end (``jupyterlab_widgets``, the ``@jupyter-widgets/jupyterlab-
-   manager`` lab extension) must be a compatible pair with the kernel's ``ipywidgets``.
+   manager`` lab extension) must be a compatible pair with the kernel's ``ipywidgets``;
+7. what a student on Binder sees: JupyterLab started *from that environment* (server and kernel;
+   Playwright and Debian's chromium drive it from this process) opens
+   ``notebooks/02_evaluation_traces.ipynb`` in the copy, runs all cells (no error, no stderr),
+   and its ``%%autodiff`` explorer shows the book's trace and, after a click on *reverse*, the
+   adjoint ∂f/∂x2 = 8.8052… in table and graph -- the steps of ``tests/browser/test_lab.py``
+   (``labtools.drive_explorer``). Skipped without chromium or playwright.
 
-Steps 2-6 need the package index and take minutes, so they run only with ``ADNB_BINDER_TEST=1``
+Steps 2-7 need the package index and take minutes, so they run only with ``ADNB_BINDER_TEST=1``
 (marked ``slow``). The static checks of the configuration at the top always run.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -35,6 +42,8 @@ import test_notebooks as T  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
 ENABLED = os.environ.get("ADNB_BINDER_TEST") == "1"
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+import labtools  # noqa: E402  (standard library only; the browser parts import playwright lazily)
 
 
 def requirements():
@@ -208,3 +217,98 @@ def test_every_notebook_runs_in_the_binder_env(binder_env):
             failures.append(f"{p.name}: {seconds[p.name]:.1f} s")
     print("\n" + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
     assert not failures, "\n".join(failures)
+
+
+# ---- step 7: the notebook in JupyterLab from the Binder environment, in a real browser ------------
+
+BROWSER_NOTEBOOK = "notebooks/02_evaluation_traces.ipynb"
+# its explorer cell: %%autodiff x1=1.0 x2=2.0, v3..v7 as in eqs. (8.50)-(8.56); output v7.
+# The primal values v1..v7 the table must show (rows data-node 0..6), as the table rounds them.
+BOOK_PRIMALS = ["1", "2", "2", "0.909297", "7.38906", "1.0907", "8.47976"]
+KERNEL_PROBE = r"""
+import json, sys, adnb, ipywidgets.widgets.widget as _w
+from adnb.widgets.explorer import TraceExplorer as _TE
+print(json.dumps({"prefix": sys.prefix, "executable": sys.executable, "adnb": adnb.__file__,
+                  "modes": [w.mode.value for w in list(_w._instances.values())
+                            if isinstance(w, _TE)]}))
+"""
+
+
+def _has_playwright():
+    try:
+        return importlib.util.find_spec("playwright.sync_api") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _needs_browser(test):
+    """Marked ``browser``; skipped before the environment is built without chromium or playwright
+    (Playwright runs in this process; only the server and the kernel come from the Binder env)."""
+    return pytest.mark.browser(pytest.mark.skipif(
+        labtools.chromium_path() is None or not _has_playwright(),
+        reason="needs Debian's chromium (apt-get install chromium) and playwright (pip)")(test))
+
+
+@needs_binder_env
+@_needs_browser
+def test_notebook_in_jupyterlab_from_the_binder_env(binder_env):
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    from playwright.sync_api import expect
+    import nbformat
+    repo, venv, py = binder_env["repo"], binder_env["venv"], binder_env["py"]
+    assert (repo / BROWSER_NOTEBOOK).is_file()
+    timings = {}
+    kernel_seen = {}
+
+    def after_run_all(page, widget):
+        # every cell ran and none wrote an error or to stderr (as tests/test_notebooks.py checks)
+        # (the cells only: Lab's JSON has nulls, e.g. ``attachments``, that nbformat rejects)
+        nb = nbformat.from_dict({"cells": labtools.notebook_json(page)["cells"]})
+        not_run = [i for i, c in enumerate(nb.cells)
+                   if c.cell_type == "code" and c.get("execution_count") is None]
+        assert not not_run, f"cells not run by Run All: {not_run}"
+        problems = T.problems(nb)
+        assert not problems, "\n".join(problems)
+        # the explorer's table holds the trace of the book's example with its primal values
+        table = widget.locator(".adnb-table table.adnb-trace")
+        expect(table).to_have_attribute("data-rows", str(len(BOOK_PRIMALS)))
+        for i, value in enumerate(BOOK_PRIMALS):
+            row = table.locator(f'tr[data-node="{i}"]')
+            expect(row.locator("td.adnb-label")).to_have_text(f"v{i + 1}")
+            expect(row.locator("td.adnb-num").first).to_have_text(value)
+
+    def kernel_check(page, mode):
+        # the notebook's own kernel (not a cell: the notebook stays as the student has it)
+        out = labtools.kernel_execute(page, KERNEL_PROBE)
+        info = json.loads(out.strip().splitlines()[-1])
+        kernel_seen.update(info)
+        assert Path(info["prefix"]).resolve() == venv.resolve(), info
+        assert Path(info["executable"]).parent.resolve() == (venv / "bin").resolve(), info
+        assert Path(info["adnb"]).resolve().is_relative_to(venv.resolve()), info
+        assert info["modes"] == [mode], info
+
+    t_all = time.perf_counter()
+    lab = labtools.LabServer(repo, python=py, env=binder_env["env"], inherit_env=False)
+    t0 = time.perf_counter()
+    lab.__enter__()
+    try:
+        timings["lab_start"] = time.perf_counter() - t0
+        # the server itself is the Binder environment's JupyterLab
+        argv = Path(f"/proc/{lab.pid}/cmdline").read_bytes().split(b"\0")
+        assert argv[0].decode() == str(py) and argv[1:3] == [b"-m", b"jupyterlab"], argv
+        lab.drop_sessions()
+        with labtools.chromium_page() as page:
+            labtools.drive_explorer(page, lab, BROWSER_NOTEBOOK, output_node=7,
+                                    after_run_all=after_run_all, kernel_check=kernel_check,
+                                    timings=timings, shots=os.environ.get("ADNB_BROWSER_SHOTS"))
+        sessions = lab.api("GET", "/api/sessions")
+        assert all(s["kernel"]["name"] == "python3" for s in sessions), sessions
+    except Exception:
+        print("---- jupyter lab log ----\n" + lab.log_tail())
+        raise
+    finally:
+        lab.__exit__(None, None, None)
+    assert not lab.stray, f"processes left by the server (killed): {lab.stray}"
+    timings["total"] = time.perf_counter() - t_all
+    print(f"\nkernel: {kernel_seen.get('executable')} (prefix {kernel_seen.get('prefix')})")
+    print("binder browser timings (s):", {k: round(v, 2) for k, v in timings.items()})
