@@ -119,10 +119,14 @@ def call_user(f, *args, **kwargs):
     try:
         return f(*args, **kwargs)
     except (ValueError, TypeError) as e:
-        cause = e.__cause__ if e.__cause__ is not None else e.__context__
-        if isinstance(cause, ADNBError) and not isinstance(e, ADNBError):
-            raise cause from None
+        _reraise_adnb_cause(e)
         raise
+
+
+def _reraise_adnb_cause(e):
+    cause = e.__cause__ if e.__cause__ is not None else e.__context__
+    if isinstance(cause, ADNBError) and not isinstance(e, ADNBError):
+        raise cause from None
 
 
 def _name(f):
@@ -142,9 +146,16 @@ def value_and_grad(f, argnums=0):
     Raises:
         NonScalarOutputError: f returns several values; use jacrev, jacfwd or vjp.
     """
+    single = isinstance(argnums, int)
+    fixed = (argnums,) if single else tuple(argnums)
+    fixed = fixed if all(type(a) is int and a >= 0 for a in fixed) else None
+
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
-        single, nums = _argnums(argnums, len(args))
+        if fixed is not None and fixed[-1] < len(args) and max(fixed) < len(args):
+            nums = fixed                        # non-negative argnums, checked once
+        else:
+            single_, nums = _argnums(argnums, len(args))
         trace = Trace()
         args = list(args)
         structures = []
@@ -152,13 +163,17 @@ def value_and_grad(f, argnums=0):
             x = args[a]
             if type(x) is float or type(x) is np.ndarray and x.dtype == np.float64:
                 args[a] = trace.new_input(x)            # the common case: one plain leaf
-                structures.append((len(trace.inputs) - 1, 1, None))
+                structures.append((trace.inputs[-1], 1, None))     # (its node index, 1, None)
                 continue
             leaves, unflatten = tree_flatten(x)
             boxed = [trace.new_input(as_input(v, lambda: f"argument {a} of {_name(f)}")) for v in leaves]
             structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
             args[a] = unflatten(boxed)
-        out = call_user(f, *args, **kwargs)
+        try:
+            out = f(*args, **kwargs)
+        except (ValueError, TypeError) as e:
+            _reraise_adnb_cause(e)
+            raise
         if type(out) is TapeTracer and out.trace is trace:
             shape = shape_of(out.primal)
             if shape and math.prod(shape) != 1:
@@ -183,11 +198,15 @@ def value_and_grad(f, argnums=0):
         rows = trace.rows
         grads = []
         for start, n, unflatten in structures:
+            if unflatten is None:               # one leaf: `start` is its node index
+                gi = adj[start]
+                grads.append(gi if gi is not None else _zeros_like(rows[start][3]))
+                continue
             g = []
             for i in trace.inputs[start:start + n]:
                 gi = adj[i]
                 g.append(gi if gi is not None else _zeros_like(rows[i][3]))
-            grads.append(g[0] if unflatten is None else unflatten(g))
+            grads.append(unflatten(g))
         return value, (grads[0] if single else tuple(grads))
     return value_and_grad_f
 

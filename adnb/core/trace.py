@@ -206,9 +206,7 @@ class Trace:
             return self._record_explore(prim, vals, parents, ans, params)
         rows = self.rows
         if type(ans) is float:
-            shape = ()
-            if not prim.keep_args:      # the rule reads shapes only: keep no values
-                vals = [v if p < 0 else SCALAR_STUB for v, p in zip(vals, parents)]
+            shape = ()                  # scalar arguments cost nothing to keep: keep them all
         else:
             shape = shape_of(ans)
             if not prim.keep_args:
