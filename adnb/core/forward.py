@@ -103,14 +103,25 @@ class DualTrace:
 
     def process(self, prim, args, params):
         primals, tangents = [], []
+        plain = True            # no tracer of another transformation among the primals
         for a in args:
             if type(a) is DualTracer and a.trace is self:
-                primals.append(a.primal)
+                v = a.primal
                 tangents.append(a.tangent)
             else:
-                primals.append(a)
+                v = a
                 tangents.append(None)
-        ans = prim(*primals, **params)
+            primals.append(v)
+            if plain and type(v) is not float and isinstance(v, Tracer):
+                plain = False
+        if not plain:
+            ans = prim(*primals, **params)      # outer transformations see the operation too
+        elif prim.scalar_impl is not None and type(primals[0]) is float and len(primals) == 1:
+            ans = prim.scalar_impl(primals[0])
+        else:
+            ans = prim.impl(*primals, **params)
+        if plain and _cost.ACTIVE:
+            _cost.record(prim, primals, ans, params)
         if not prim.differentiable:
             return ans
         if _cost.ACTIVE:
