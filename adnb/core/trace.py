@@ -265,6 +265,9 @@ class Trace:
                 self.outputs.append(-1)
                 self.output_values.append(unwrap(out))
         self.output_names = list(names) if names else [None] * len(outputs)
+        for i, name in zip(self.outputs, self.output_names):
+            if i >= 0 and name and i not in self.names:     # an output named by the caller
+                self.names[i] = name
         return self
 
     # ---- the graph --------------------------------------------------------------------------
