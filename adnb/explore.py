@@ -834,16 +834,7 @@ def _is_number(s):
 
 
 def _forward_one(trace, parts):
-    try:
-        return trace.forward(seeds=[parts])
-    except TypeError:
-        # adnb.core.forward builds its seed label with float(None) when a seed leaves an input
-        # at zero (None); sweep directly until that is fixed
-        from .core.forward import ForwardResult, _sweep
-        ins = trace.inputs
-        d = {i: (float(u) if np.ndim(u) == 0 else np.asarray(u, dtype=float))
-             for i, u in zip(ins, parts) if u is not None}
-        return ForwardResult(trace, [d], [_sweep(trace, d)], [""])
+    return trace.forward(seeds=[parts])
 
 
 def _fmt(v, precision=6):
@@ -961,8 +952,8 @@ class CostSummary:
         K, D = e.shape
         fwd = rev = None
         if D:
-            with count_cost() as fwd:
-                _counted_forward(tr, list(e.unit_seed("forward", 0).parts))
+            with count_cost() as fwd:       # the sweep's rules are counted too (core/forward.py)
+                tr.forward(seeds=[list(e.unit_seed("forward", 0).parts)])
         if K:
             with count_cost() as rev:
                 tr.reverse(seeds=[list(e.unit_seed("reverse", 0).parts)])
@@ -1001,37 +992,6 @@ class CostSummary:
             tape = (f"<p>reverse mode keeps {self.reverse.tape_bytes} bytes of arrays for the "
                     f"backward sweep; forward mode (online) keeps none.</p>")
         return f'<div class="adnb-cost"><table class="adnb-cost-table">{head}{body}</table>{tape}</div>'
-
-
-def _counted_forward(trace, parts):
-    """A forward sweep over ``trace`` whose tangent rules run on counting tracers.
-
-    ``Trace.forward`` counts the pass but not the operations of the rules (they run on plain
-    floats), while ``Trace.reverse`` counts both; this mirrors the reverse sweep's counting so
-    that one forward pass and one reverse pass are measured alike."""
-    from .core import cost as _cost
-    from .core.forward import broadcast_tangent, tangent_contribution
-    counter = _cost.CountTrace()
-    tan = [None] * len(trace.nodes)
-    for i, u in zip(trace.inputs, parts):
-        tan[i] = u
-    _cost.add_passes(forward=1)
-    with _cost.phase("tangent"):
-        for node in trace.nodes:
-            if node.prim is None:
-                continue
-            t_out = None
-            for k, p in enumerate(node.parents):
-                if p < 0 or tan[p] is None:
-                    continue
-                c = tangent_contribution(node.prim, k, counter.wrap(tan[p]), counter.wrap(node.ans),
-                                         [counter.wrap(a) for a in node.args], node.params or {})
-                if c is not None:
-                    t_out = c if t_out is None else t_out + c      # sum over parents: eq. (8.57)
-            if t_out is not None and node.prim.elementwise:
-                t_out = broadcast_tangent(t_out, node.ans, None)
-            tan[node.index] = _cost.unwrap_count(t_out)
-    return tan
 
 
 # ---- rendering through adnb.display ---------------------------------------------------------------

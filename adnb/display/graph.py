@@ -25,7 +25,7 @@ import networkx as nx
 from . import _format as F
 from ._rules import formula, jvp_text, op_symbol, partial_text
 from .folding import fold
-from .sweep import local_partial, quiet, sweep_state
+from .sweep import local_partial, quiet, resolve_sweep
 
 __all__ = ["to_networkx", "fold_graph", "draw_graph", "graph_png", "graph_svg", "layout"]
 
@@ -292,19 +292,7 @@ def draw_graph(trace, ax=None, forward=None, reverse=None, step=None, mode=None,
     from matplotlib.collections import LineCollection, PatchCollection
     from matplotlib.patches import Circle, FancyBboxPatch, Polygon
 
-    if mode is None:
-        mode = "forward" if forward is not None else ("reverse" if reverse is not None else None)
-        if forward is not None and reverse is not None and step is None:
-            mode = None                       # both results, no sweep: show v̇ and v̄
-    if step is not None and mode not in ("forward", "reverse"):
-        raise ValueError("step needs mode='forward' or mode='reverse'")
-    if mode == "forward" and forward is None and step is not None:
-        forward = trace.forward()
-    if mode == "reverse" and reverse is None and step is not None:
-        reverse = trace.reverse()
-    state = None
-    if step is not None:
-        state = sweep_state(trace, mode, step, forward if mode == "forward" else reverse)
+    mode, forward, reverse, state = resolve_sweep(trace, forward, reverse, step, mode)
     keep = set(state.current) if state else set()
     g = fold_graph(trace, max_nodes=max_nodes, keep=keep)
     outs = _output_labels(trace)

@@ -28,7 +28,7 @@ from ._rules import formula, op_symbol
 from .folding import find_loops, fold
 from .graph import (_COLORS, EDGE_LABEL_LIMIT, X_SPACING, Y_SPACING, _edge_label, _fold_label,
                     _output_labels, _title, _value_text, layout)
-from .sweep import sweep_state
+from .sweep import resolve_sweep
 
 __all__ = ["graph_svg", "graph_layout", "GraphLayout"]
 
@@ -419,19 +419,7 @@ def graph_svg(trace, forward=None, reverse=None, step=None, mode=None, max_nodes
         data-status="...">`` (role input/op/output, status done/current/pending/idle), for CSS and
         tests.
     """
-    if mode is None:
-        mode = "forward" if forward is not None else ("reverse" if reverse is not None else None)
-        if forward is not None and reverse is not None and step is None:
-            mode = None                       # both results, no sweep: show v̇ and v̄
-    if step is not None and mode not in ("forward", "reverse"):
-        raise ValueError("step needs mode='forward' or mode='reverse'")
-    if mode == "forward" and forward is None and step is not None:
-        forward = trace.forward()
-    if mode == "reverse" and reverse is None and step is not None:
-        reverse = trace.reverse()
-    state = None
-    if step is not None:
-        state = sweep_state(trace, mode, step, forward if mode == "forward" else reverse)
+    mode, forward, reverse, state = resolve_sweep(trace, forward, reverse, step, mode)
     keep = frozenset(state.current) if state else frozenset()
     n_total = len(trace.nodes)
     folded = max_nodes is not None and n_total > max_nodes

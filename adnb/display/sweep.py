@@ -181,6 +181,28 @@ class Term:
     error: str | None = None
 
 
+def resolve_sweep(trace, forward=None, reverse=None, step=None, mode=None):
+    """The (mode, forward, reverse, state) a drawing of the sweep at ``step`` needs.
+
+    ``mode`` defaults to the one result given (None with both and no step: show v̇ and v̄);
+    the result of the stepped mode is computed when missing; ``state`` is ``sweep_state`` at
+    ``step`` (None without a step)."""
+    if mode is None:
+        mode = "forward" if forward is not None else ("reverse" if reverse is not None else None)
+        if forward is not None and reverse is not None and step is None:
+            mode = None                       # both results, no sweep: show v̇ and v̄
+    if step is not None and mode not in ("forward", "reverse"):
+        raise ValueError("step needs mode='forward' or mode='reverse'")
+    if mode == "forward" and forward is None and step is not None:
+        forward = trace.forward()
+    if mode == "reverse" and reverse is None and step is not None:
+        reverse = trace.reverse()
+    state = None
+    if step is not None:
+        state = sweep_state(trace, mode, step, forward if mode == "forward" else reverse)
+    return mode, forward, reverse, state
+
+
 @contextmanager
 def quiet():
     """Silence the core's inf/nan warnings and numpy's: displays report them in their own way."""
