@@ -132,12 +132,18 @@ class DualTrace:
             k += 1
             if t is None:
                 continue
-            if type(t) is float and prim.jvp is None and type(ans) is float:
-                try:
-                    c = prim.partials[k](ans, *primals) * t      # fast path for scalar code
+            if type(t) is float and type(ans) is float and not prim.variadic:
+                try:                                            # fast path for scalar code
+                    if prim.jvp is None:
+                        c = prim.partials[k](ans, *primals) * t
+                    else:
+                        rule = prim.jvp[k]
+                        if rule is None:
+                            continue
+                        c = rule(t, ans, *primals, **params)
                 except ZeroDivisionError:
-                    c = call_as_numpy(prim.partials[k], ans, *primals) * t
-                if type(c) is not float or c - c != 0:
+                    c = None
+                if type(c) is not float or c - c != 0:          # inf/nan, or x/0 in a rule
                     c = tangent_contribution(prim, k, t, ans, primals, params, self.batch)
             else:
                 c = tangent_contribution(prim, k, t, ans, primals, params, self.batch)
