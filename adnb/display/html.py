@@ -460,7 +460,8 @@ def _row(tb, i, show_control):
         for k in out_names:
             given = tb.trace.output_names[k] if k < len(tb.trace.output_names) else None
             labels.append(given or (f"f{k + 1}" if len(tb.trace.outputs) > 1 else "f"))
-        name = (name + " = " if name else "") + ", ".join(labels)
+        labels = [x for x in labels if x != name]          # "y", not "y = y"
+        name = " = ".join([name] * bool(name) + ([", ".join(labels)] if labels else []))
     cells = [f'<td class="adnb-label">{label}</td>',
              f'<td class="adnb-name">{_esc(name)}</td>',
              f'<td class="adnb-op">{_markup(tb.formula(i))}</td>']
