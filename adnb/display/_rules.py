@@ -102,37 +102,30 @@ def _group(text):
 def jvp_text(node, k, names, tangent_name):
     """The tangent contribution of argument k written out: elementwise ``v̇2 cos(v2)``, otherwise
     the primitive's rule (``v̇1 @ v2``), or ``"<name> rule"`` when none is tabulated."""
-    p = partial_text(node, k, names)
-    if p is not None:
-        if p == "1":
-            return tangent_name
-        if p == "−1":
-            return "−" + tangent_name
-        return f"{tangent_name} · {_group(p)}"
-    table = BOOK_JVP.get(node.prim.name)
-    if table is not None:
-        t = _fill(table[min(k, len(table) - 1)], node, names, t=tangent_name)
-        if t:
-            return t
-    return f"{node.prim.name} rule({tangent_name})"
+    return _contribution_text(node, k, names, tangent_name, BOOK_JVP, "t")
 
 
 def vjp_text(node, k, names, adjoint_name):
     """The adjoint contribution of this node to its argument k: elementwise ``v̄5 · v5``,
     otherwise the primitive's rule (``v̄4 @ v2ᵀ``)."""
+    return _contribution_text(node, k, names, adjoint_name, BOOK_VJP, "g")
+
+
+def _contribution_text(node, k, names, seed_name, rules, slot):
+    """seed × local partial for elementwise operations; the tabulated rule otherwise."""
     p = partial_text(node, k, names)
     if p is not None:
         if p == "1":
-            return adjoint_name
+            return seed_name
         if p == "−1":
-            return "−" + adjoint_name
-        return f"{adjoint_name} · {_group(p)}"
-    table = BOOK_VJP.get(node.prim.name)
+            return "−" + seed_name
+        return f"{seed_name} · {_group(p)}"
+    table = rules.get(node.prim.name)
     if table is not None:
-        t = _fill(table[min(k, len(table) - 1)], node, names, g=adjoint_name)
+        t = _fill(table[min(k, len(table) - 1)], node, names, **{slot: seed_name})
         if t:
             return t
-    return f"{node.prim.name} rule({adjoint_name})"
+    return f"{node.prim.name} rule({seed_name})"
 
 
 def _index_text(idx):

@@ -172,15 +172,19 @@ def fold_graph(trace, max_nodes=200, keep=()):
         to the trace length.
     """
     keep = set(keep) | {o for o in trace.outputs if o >= 0}
-    groups = _groups(trace, max_nodes, keep)
+    return graph_from_groups(trace, _groups(trace, max_nodes, keep))[0]
+
+
+def graph_from_groups(trace, groups):
+    """The folded DiGraph for ``groups`` of (lo, hi, fold item or None), and each trace node's
+    owner key; shared by ``fold_graph`` and the SVG writer (which caches its groups)."""
     g = nx.DiGraph()
     owner = [None] * len(trace.nodes)
     folded = 0
     for lo, hi, item in groups:
         if item is None:
-            n = trace.nodes[lo]
-            key = n.label
-            g.add_node(key, kind="node", count=1, lo=lo, hi=hi, index=lo, label=n.label)
+            key = trace.nodes[lo].label
+            g.add_node(key, kind="node", count=1, lo=lo, hi=hi, index=lo, label=key)
         else:
             key = f"fold:{lo}-{hi}"
             g.add_node(key, kind="fold", count=hi - lo, lo=lo, hi=hi, index=lo,
@@ -193,7 +197,7 @@ def fold_graph(trace, max_nodes=200, keep=()):
             if p >= 0 and owner[p] != owner[n.index]:
                 g.add_edge(owner[p], owner[n.index])
     g.graph.update(folded=folded, total=len(trace.nodes), function_name=trace.function_name)
-    return g
+    return g, owner
 
 
 # ---- layout ------------------------------------------------------------------------------------

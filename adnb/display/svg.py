@@ -21,13 +21,11 @@ import html
 import weakref
 from collections import OrderedDict
 
-import networkx as nx
-
 from . import _format as F
 from ._rules import formula, op_symbol
 from .folding import find_loops, fold
-from .graph import (_COLORS, EDGE_LABEL_LIMIT, X_SPACING, Y_SPACING, _edge_label, _fold_label,
-                    _output_labels, _title, _value_text, layout)
+from .graph import (_COLORS, EDGE_LABEL_LIMIT, X_SPACING, Y_SPACING, _edge_label,
+                    _output_labels, _title, _value_text, graph_from_groups, layout)
 from .sweep import resolve_sweep
 
 __all__ = ["graph_svg", "graph_layout", "GraphLayout"]
@@ -113,30 +111,6 @@ def _groups(trace, cache, max_nodes, keep):
     return out
 
 
-def _fold_graph(trace, groups):
-    """``graph.fold_graph`` for precomputed groups (same keys and attributes)."""
-    g = nx.DiGraph()
-    owner = [None] * len(trace.nodes)
-    folded = 0
-    for lo, hi, item in groups:
-        if item is None:
-            key = trace.nodes[lo].label
-            g.add_node(key, kind="node", count=1, lo=lo, hi=hi, index=lo, label=key)
-        else:
-            key = f"fold:{lo}-{hi}"
-            g.add_node(key, kind="fold", count=hi - lo, lo=lo, hi=hi, index=lo,
-                       label=_fold_label(item), fold=item)
-            folded += hi - lo
-        for i in range(lo, hi):
-            owner[i] = key
-    for nd in trace.nodes:
-        for p in nd.parents:
-            if p >= 0 and owner[p] != owner[nd.index]:
-                g.add_edge(owner[p], owner[nd.index])
-    g.graph.update(folded=folded, total=len(trace.nodes), function_name=trace.function_name)
-    return g, owner
-
-
 def _lines(x, y, lines, px, line_h=None, anchor="middle", extra="", top=False):
     """A multi-line ``<text>``: the block vertically centred on y, or starting at y (top)."""
     line_h = line_h or round(px * 1.2, 1)
@@ -164,7 +138,7 @@ class GraphLayout:
 
     def __init__(self, trace, groups, edge_labels=None, title_lines=1):
         self.trace = weakref.ref(trace)
-        g, owner = _fold_graph(trace, groups)
+        g, owner = graph_from_groups(trace, groups)
         self.g, self.owner = g, owner
         outs = _output_labels(trace)
         self.outs = outs
