@@ -40,15 +40,19 @@ def book_f2(x1, x2):
     return (x1 * x2 - np.sin(x2)) * np.exp(x1 * x2)
 
 
-def book_both(x):
-    v1, v2 = x[0], x[1]
-    v3 = v1 * v2
-    v4 = np.sin(v2)
+def book_8_65(x1, x2):
+    """Eqs. (8.49) and (8.65) written as the book's trace: v3 … v8 in the book's order."""
+    v3 = x1 * x2
+    v4 = np.sin(x2)
     v5 = np.exp(v3)
     v6 = v3 - v4
     v7 = v5 + v6
     v8 = v5 * v6
-    return np.stack([v7, v8])
+    return v7, v8
+
+
+def book_both(x):
+    return np.stack(book_8_65(x[0], x[1]))
 
 
 def baydin(x1, x2):

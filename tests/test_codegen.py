@@ -13,17 +13,7 @@ import pytest
 
 import adnb
 from adnb.display.codegen import adjoint_code, compile_code, tangent_code
-from functions import CATALOGUE
-
-
-def book_8_65(x1, x2):
-    v3 = x1 * x2
-    v4 = np.sin(x2)
-    v5 = np.exp(v3)
-    v6 = v3 - v4
-    v7 = v5 + v6
-    v8 = v5 * v6
-    return v7, v8
+from functions import CATALOGUE, book_8_65
 
 
 def _zeros_like(v):

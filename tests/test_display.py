@@ -25,6 +25,7 @@ from adnb.display import (draw_graph, find_loops, fold_graph, graph_png, sweep_s
                           sweep_steps, to_networkx, trace_table, trace_text)
 from adnb.display.folding import fold
 from adnb.display.numerical import difference_errors, plot_difference_errors
+from functions import book_8_65
 
 
 # ---- the book's example, written in the book's order (8.50)–(8.56) and v8 of (8.65) ----------
@@ -36,16 +37,6 @@ def book_8_49(x1, x2):
     v6 = v3 - v4
     v7 = v5 + v6
     return v7
-
-
-def book_8_65(x1, x2):
-    v3 = x1 * x2
-    v4 = np.sin(x2)
-    v5 = np.exp(v3)
-    v6 = v3 - v4
-    v7 = v5 + v6
-    v8 = v5 * v6
-    return v7, v8
 
 
 # §10.1: i -> (primal, v̇ ẋ=e1, v̇ ẋ=e2, v̄ f1, v̄ f2)
@@ -109,7 +100,7 @@ def test_table_names_formulas_and_columns(book):
     assert "<td class=\"adnb-op\">v<sub>3</sub> − v<sub>4</sub></td>" in out
     assert '<td class="adnb-name">x1</td>' in out and '<td class="adnb-name">x2</td>' in out
     assert "ẋ=e1" in out and "ẋ=e2" in out and ">f1<" in out and ">f2<" in out
-    assert "test_display.py:" in out                          # source line column
+    assert "functions.py:" in out                          # source line column
     rows = table_rows(out)
     assert "adnb-input" in rows[0][0] and "adnb-output" in rows[6][0] and "adnb-output" in rows[7][0]
 
