@@ -55,7 +55,8 @@ def nonfinite(c):
     if t is float:
         return c - c != 0
     if t is np.ndarray:
-        return not np.isfinite(c).all()
+        s = np.add.reduce(c, axis=None)       # a sum of finite numbers is finite (but for
+        return s - s != 0 and not np.isfinite(c).all()     # overflow: then check exactly)
     if isinstance(c, (np.floating, np.ndarray)):
         return not np.isfinite(c).all()
     return False
@@ -108,26 +109,51 @@ def _where(node):
     return f" (line {frame.f_lineno} of {frame.f_code.co_filename})" if frame else ""
 
 
-def adjoint_contribution(node, k, g, ans, args):
-    """The contribution v̄_j ∂v_j/∂v_k of node j = ``node`` to its k-th argument."""
-    prim = node.prim
-    if prim.vjp is None and prim.partials is not None:
-        try:
-            c = g * prim.partials[k](ans, *args)
-        except ZeroDivisionError:
-            c = g * call_as_numpy(prim.partials[k], ans, *args)
-    else:
-        if prim.vjp is None:
+def contribution(prim, k, g, ans, args, params):
+    """v̄_j ∂v_j/∂v_k: what node j (= prim(*args), with adjoint g) hands to its argument k,
+    from the primitive's local partial or its adjoint rule; None for "nothing"."""
+    if prim.vjp is None:
+        if prim.partials is None:
             raise MissingRuleError(f"reverse-mode (adjoint) rule for '{prim.name}' is not "
                                    "defined; see adnb/core/primitives.py")
-        if prim.variadic:
-            c = prim.vjp[0](g, ans, *args, argnum=k, **node.params)
-        else:
-            rule = prim.vjp[k]
-            if rule is None:
-                return None
-            c = rule(g, ans, *args, **node.params)
-    return _finish(c, g, node, k)
+        partial = prim.partials[k]
+        try:
+            return g * partial(ans, *args)
+        except ZeroDivisionError:
+            return g * call_as_numpy(partial, ans, *args)
+    if prim.variadic:
+        return prim.vjp[0](g, ans, *args, argnum=k, **params)
+    rule = prim.vjp[k]
+    if rule is None:
+        return None
+    try:
+        return rule(g, ans, *args, **params)
+    except ZeroDivisionError:
+        return call_as_numpy(rule, g, ans, *args, **params)
+
+
+def settle(c, g, trace, i, k):
+    """For elementwise operations: inf/nan handling (see ``fix_nonfinite``) and summing the
+    contribution back over broadcast dimensions to argument k's shape."""
+    prim, parents, args, ans = trace.rows[i][:4]
+    if prim.elementwise:
+        if nonfinite(c):
+            c = fix_nonfinite(c, g, trace.node(i), prim, "reverse", ans)
+        target = shape_of(args[k])
+        if shape_of(c) != target:
+            c = unbroadcast(c, target)
+    return c
+
+
+def adjoint_contribution(node, k, g, ans, args):
+    """``contribution`` of a ``Node``, settled; used by displays to show each term."""
+    c = contribution(node.prim, k, g, ans, args, node.params or {})
+    if c is None or not node.prim.elementwise:
+        return c
+    if nonfinite(c):
+        c = fix_nonfinite(c, g, node, node.prim, "reverse", node.ans)
+    target = shape_of(node.args[k])
+    return unbroadcast(c, target) if shape_of(c) != target else c
 
 
 def backward(trace, seeds, keep_all=False):
@@ -162,8 +188,8 @@ def backward(trace, seeds, keep_all=False):
             k += 1
             if p < 0:
                 continue
-            if type(g) is float and not prim.variadic:     # fast path for scalar code
-                try:
+            if type(g) is float and not prim.variadic:     # fast path for scalar code:
+                try:                                       # `contribution`, inlined
                     if prim.vjp is None:
                         c = g * prim.partials[k](ans, *args)     # v̄_j ∂v_j/∂v_k
                     else:
@@ -172,50 +198,17 @@ def backward(trace, seeds, keep_all=False):
                             continue
                         c = rule(g, ans, *args, **params)
                 except ZeroDivisionError:
-                    c = g * call_as_numpy(prim.partials[k], ans, *args) if prim.vjp is None \
-                        else call_as_numpy(prim.vjp[k], g, ans, *args, **params)
+                    c = contribution(prim, k, g, ans, args, params)
                 if type(c) is not float or c - c != 0:
-                    c = _finish(c, g, trace.node(i), k)
+                    c = settle(c, g, trace, i, k)
             else:                                          # arrays, nested tracers
-                if prim.vjp is None:
-                    c = g * prim.partials[k](ans, *args)
-                elif prim.variadic:
-                    c = prim.vjp[0](g, ans, *args, argnum=k, **params)
-                else:
-                    rule = prim.vjp[k]
-                    if rule is None:
-                        continue
-                    c = rule(g, ans, *args, **params)
-                if prim.elementwise:
-                    if type(c) is np.ndarray and not _finite_sum(c):
-                        c = fix_nonfinite(c, g, trace.node(i), prim, "reverse", ans)
-                    target = shape_of(args[k])
-                    if shape_of(c) != target:
-                        c = unbroadcast(c, target)
-                    elif type(c) is not np.ndarray and nonfinite(c):
-                        c = fix_nonfinite(c, g, trace.node(i), prim, "reverse", ans)
+                c = contribution(prim, k, g, ans, args, params)
+                if c is None:
+                    continue
+                c = settle(c, g, trace, i, k)
             a = adj[p]
             adj[p] = c if a is None else a + c             # sum over children: eq. (8.69)
     return adj
-
-
-def _finite_sum(c):
-    """Cheap all-finite test: a sum of finite numbers is finite (except on overflow, which
-    only sends us down the exact slow path)."""
-    s = np.add.reduce(c, axis=None)
-    return s - s == 0
-
-
-def _finish(c, g, node, k):
-    """Slow path of a contribution: inf/nan handling and unbroadcasting (elementwise ops:
-    only their local partials can be infinite where the seed is zero)."""
-    if node.prim.elementwise:
-        if nonfinite(c):
-            c = fix_nonfinite(c, g, node, node.prim, "reverse", node.ans)
-        target = node.args[k].shape if hasattr(node.args[k], "shape") else ()
-        if type(c) is not float and shape_of(c) != target:
-            c = unbroadcast(c, target)
-    return c
 
 
 def _backward_counted(trace, adj, start, keep_all):
@@ -230,16 +223,17 @@ def _backward_counted(trace, adj, start, keep_all):
             g = adj[i]
             if g is None or trace.rows[i][0] is None:
                 continue
-            node = trace.node(i)
+            prim, parents, args, ans, params = trace.rows[i][:5]
             if not keep_all:
                 adj[i] = None
-            for k, p in enumerate(node.parents):
+            for k, p in enumerate(parents):
                 if p < 0:
                     continue
-                c = adjoint_contribution(node, k, g, counter.wrap(node.ans),
-                                         [counter.wrap(a) for a in node.args])
+                c = contribution(prim, k, g, counter.wrap(ans), [counter.wrap(a) for a in args],
+                                 params)
                 if c is None:
                     continue
+                c = settle(c, g, trace, i, k)
                 a = adj[p]
                 adj[p] = c if a is None else a + c
     return [_cost.unwrap_count(a) for a in adj]
