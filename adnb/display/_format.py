@@ -115,12 +115,6 @@ def nonfinite_kind(v):
     return "inf/nan"
 
 
-def shape_text(v):
-    """``"scalar"`` or the shape of an array as ``"(2, 3)"``."""
-    s = np.shape(v) if v is not None else ()
-    return "scalar" if not s else str(tuple(s))
-
-
 _CELL_FILE = re.compile(r"(ipykernel_\d+[/\\]\d+\.py$)|(^<ipython-input-(\d+)-)")
 
 

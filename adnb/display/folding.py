@@ -156,7 +156,6 @@ class LoopIndex:
 
     def __init__(self, blocks):
         self.blocks = blocks
-        self._starts = [b.start if isinstance(b, Loop) else b for b in blocks]
         self._sub = {}
 
     def _index(self, blocks):
