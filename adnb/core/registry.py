@@ -57,7 +57,7 @@ class Primitive:
         self.jvp = jvp
         self.vjp = vjp
         self.keep = keep
-        self.keep_args = keep in ("args", "both")
+        self.keep_args = keep in ("args", "both")     # derived from keep, read on the hot path
         self.keep_ans = keep in ("ans", "both")
         self.elementwise = elementwise
         self.variadic = variadic
