@@ -441,6 +441,33 @@ def test_registry_entry_complete(name):
         assert any(p is not None for p in prim.partials), f"{name}: all partials are None"
 
 
+@pytest.mark.parametrize("name", [n for n, p in adnb.PRIMITIVES.items()
+                                  if p.scalar_partials is not None])
+def test_scalar_partials_agree_with_partials(name):
+    """The float fast path (all local partials at once, plain math) must give exactly what the
+    general ``partials`` give, wherever both are defined."""
+    prim = adnb.PRIMITIVES[name]
+    nargs = len(prim.partials)
+    points = [0.2, 0.45, 0.9, -0.35, -0.8, 1.7, -2.5]
+    checked = 0
+    for i, x in enumerate(points):
+        args = (x, points[(i + 3) % len(points)])[:nargs]
+        with np.errstate(all="ignore"):
+            ans = (prim.scalar_impl or prim.impl)(*args)
+        if type(ans) is not float:
+            continue        # the fast path runs only where the value is a Python float
+        try:
+            fast = prim.scalar_partials(ans, *args)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            continue        # outside the fast path's domain: the general rules take over
+        with np.errstate(all="ignore"):
+            slow = [float(np.asarray(pf(ans, *args))) for pf in prim.partials]
+        assert len(fast) == nargs and all(type(d) in (float, int) for d in fast), name
+        np.testing.assert_allclose(fast, slow, rtol=1e-14, atol=0, err_msg=f"{name} at {args}")
+        checked += 1
+    assert checked >= 3, f"{name}: too few points in the fast path's domain"
+
+
 def test_registry_numpy_hooks_point_to_registered_primitives():
     for ufunc, prim in P.UFUNCS.items():
         assert adnb.PRIMITIVES.get(prim.name) is prim, ufunc

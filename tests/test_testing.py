@@ -16,8 +16,12 @@ from adnb.core.tracer import unwrap
 
 
 def scratch(prim, **changes):
-    """A copy of ``prim`` with some fields replaced (not registered anywhere)."""
+    """A copy of ``prim`` with some fields replaced (not registered anywhere). A copy with new
+    ``partials`` drops the float fast path (``scalar_partials``) unless it is given too, so
+    that the broken rule is the one scalar code uses."""
     new = copy.copy(prim)
+    if "partials" in changes and "scalar_partials" not in changes:
+        new.scalar_partials = None
     for k, v in changes.items():
         setattr(new, k, v)
     new.name = prim.name + "_scratch"
@@ -51,6 +55,19 @@ def test_wrong_partial_fails(mode, x):
         return bad(x) * 2.0 + x
     with pytest.raises(AssertionError, match="uses_bad_sin"):
         adnb.check_grads(uses_bad_sin, (x,), modes=(mode,))
+
+
+@pytest.mark.parametrize("mode", ["fwd", "rev"])
+def test_wrong_scalar_partials_fail(mode):
+    # the float fast path alone is wrong (d sin v = sin v), ``partials`` are right: scalar code
+    # uses the fast path in both modes, so check_grads at a scalar must catch it
+    bad = scratch(P.sin, scalar_partials=lambda ans, x: (ans,))
+
+    def uses_bad_scalar_sin(x):
+        return bad(x) * 2.0 + x
+    with pytest.raises(AssertionError, match="uses_bad_scalar_sin"):
+        adnb.check_grads(uses_bad_scalar_sin, (0.7,), modes=(mode,))
+    assert adnb.check_grads(uses_bad_scalar_sin, (X_VEC,), modes=(mode,))   # arrays: partials
 
 
 def test_wrong_partial_failure_message_shows_both_values():

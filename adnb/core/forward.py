@@ -102,37 +102,78 @@ class DualTrace:
         return DualTracer(value, self, tangent)
 
     def process(self, prim, args, params):
-        primals, tangents = [], []
-        plain = True            # no tracer of another transformation among the primals
-        for a in args:
-            if type(a) is DualTracer and a.trace is self:
-                v = a.primal
-                tangents.append(a.tangent)
+        # The hot path of forward mode. Unpack this trace's dual numbers into primal and tangent;
+        # anything else is a constant (tangent None).
+        n = len(args)
+        if n == 1:              # unary and binary operations unrolled: the commonest cases
+            x = args[0]
+            if type(x) is DualTracer and x.trace is self:
+                vx, tangents = x.primal, (x.tangent,)
             else:
-                v = a
-                tangents.append(None)
-            primals.append(v)
-            if plain and type(v) is not float and isinstance(v, Tracer):
-                plain = False
-        if not plain:
-            ans = prim(*primals, **params)      # outer transformations see the operation too
-        elif prim.scalar_impl is not None and type(primals[0]) is float and len(primals) == 1:
-            ans = prim.scalar_impl(primals[0])
+                vx, tangents = x, (None,)
+            primals = (vx,)
+            plain = type(vx) is float or not isinstance(vx, Tracer)
+            if not plain:
+                ans = prim(vx, **params)        # outer transformations see the operation too
+            elif type(vx) is float and prim.scalar_impl is not None:
+                ans = prim.scalar_impl(vx)
+            else:
+                ans = prim.impl(vx, **params) if params else prim.impl(vx)
+        elif n == 2:
+            x, y = args
+            if type(x) is DualTracer and x.trace is self:
+                vx, tx = x.primal, x.tangent
+            else:
+                vx, tx = x, None
+            if type(y) is DualTracer and y.trace is self:
+                vy, ty = y.primal, y.tangent
+            else:
+                vy, ty = y, None
+            primals, tangents = (vx, vy), (tx, ty)
+            plain = not ((type(vx) is not float and isinstance(vx, Tracer))
+                         or (type(vy) is not float and isinstance(vy, Tracer)))
+            if not plain:
+                ans = prim(vx, vy, **params)
+            else:
+                ans = prim.impl(vx, vy, **params) if params else prim.impl(vx, vy)
         else:
-            ans = prim.impl(*primals, **params)
-        if plain and _cost.ACTIVE:
-            _cost.record(prim, primals, ans, params)
+            primals, tangents = [], []
+            plain = True            # no tracer of another transformation among the primals
+            for a in args:
+                if type(a) is DualTracer and a.trace is self:
+                    v = a.primal
+                    tangents.append(a.tangent)
+                else:
+                    v = a
+                    tangents.append(None)
+                primals.append(v)
+                if plain and type(v) is not float and isinstance(v, Tracer):
+                    plain = False
+            ans = prim(*primals, **params) if not plain else prim.impl(*primals, **params)
+        if _cost.ACTIVE:
+            if plain:
+                _cost.record(prim, primals, ans, params)
+            if prim.differentiable:
+                return self._process_counted(prim, primals, tangents, ans, params)
         if not prim.differentiable:
             return ans
-        if _cost.ACTIVE:
-            return self._process_counted(prim, primals, tangents, ans, params)
+        local = None
+        if type(ans) is float and plain and prim.scalar_partials is not None:
+            try:                                # scalar code: every local partial in one call
+                local = prim.scalar_partials(ans, *primals)
+            except (ZeroDivisionError, ValueError, OverflowError):
+                pass                            # the rules below handle (and report) this point
         t_out = None
         k = -1
         for t in tangents:
             k += 1
             if t is None:
                 continue
-            if type(t) is float and type(ans) is float and not prim.variadic:
+            if local is not None and type(t) is float:
+                c = local[k] * t                                # ∂v/∂v_k v̇_k
+                if c - c != 0:                                  # inf/nan: the full rule reports
+                    c = tangent_contribution(prim, k, t, ans, primals, params, self.batch)
+            elif type(t) is float and type(ans) is float and not prim.variadic:
                 try:                                            # fast path for scalar code
                     if prim.jvp is None:
                         c = prim.partials[k](ans, *primals) * t

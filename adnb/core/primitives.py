@@ -73,18 +73,21 @@ def _select(cond, t):
 
 add = define_primitive(
     "add", operator.add, numpy=(np.add,), elementwise=True, formula="{0} + {1}",
+    scalar_partials=lambda ans, x, y: (1.0, 1.0),
     partials=(lambda ans, x, y: 1.0, lambda ans, x, y: 1.0),          # ∂(x+y)/∂x = ∂/∂y = 1
     jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: t),
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g))
 
 sub = define_primitive(
     "sub", operator.sub, numpy=(np.subtract,), elementwise=True, formula="{0} − {1}",
+    scalar_partials=lambda ans, x, y: (1.0, -1.0),
     partials=(lambda ans, x, y: 1.0, lambda ans, x, y: -1.0),
     jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t),
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g))
 
 mul = define_primitive(
     "mul", operator.mul, numpy=(np.multiply,), elementwise=True, formula="{0} {1}", keep="args",
+    scalar_partials=lambda ans, x, y: (y, x),
     partials=(lambda ans, x, y: y, lambda ans, x, y: x))               # ∂(xy)/∂x = y, ∂/∂y = x
 
 
@@ -97,6 +100,7 @@ def _div_impl(x, y):
 
 div = define_primitive(
     "div", _div_impl, numpy=(np.divide,), elementwise=True, formula="{0} / {1}", keep="both",
+    scalar_partials=lambda ans, x, y: (1.0 / y, -ans / y),
     partials=(lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),  # 1/y, −x/y²
     jvp=(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y),
     vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y))
@@ -128,6 +132,7 @@ def _dpow_dexp(ans, x, y):
 
 pow = define_primitive(
     "pow", _pow_impl, numpy=(np.power,), elementwise=True, formula="{0}^{1}", keep="both",
+    scalar_partials=lambda ans, x, y: (y * x ** (y - 1), ans * math.log(x)),   # x > 0 only
     partials=(_dpow_dbase, _dpow_dexp))
 
 maximum = define_primitive(
@@ -168,6 +173,7 @@ remainder = define_primitive(
 
 neg = define_primitive(
     "neg", operator.neg, numpy=(np.negative,), elementwise=True, formula="−{0}",
+    scalar_partials=lambda ans, x: (-1.0,),
     partials=(lambda ans, x: -1.0,),
     jvp=(lambda t, ans, x: -t,), vjp=(lambda g, ans, x: -g,))
 
@@ -182,26 +188,32 @@ def _sign_right(x):
 
 abs_ = define_primitive(
     "abs", abs, scalar_impl=math.fabs, numpy=(np.absolute, np.fabs), elementwise=True,
-    keep="args", formula="|{0}|", partials=(lambda ans, x: _sign_right(x),))
+    keep="args", formula="|{0}|", partials=(lambda ans, x: _sign_right(x),),
+    scalar_partials=lambda ans, x: (1.0 if x >= 0 else -1.0,))
 
 exp = define_primitive(
     "exp", np.exp, scalar_impl=_scalar(math.exp, np.exp), numpy=(np.exp,), elementwise=True,
+    scalar_partials=lambda ans, x: (ans,),
     keep="ans", formula="exp({0})", partials=(lambda ans, x: ans,))     # d e^v = e^v
 
 log = define_primitive(
     "log", np.log, scalar_impl=_scalar(math.log, np.log), numpy=(np.log,), elementwise=True,
+    scalar_partials=lambda ans, x: (1.0 / x,),
     keep="args", formula="ln({0})", partials=(lambda ans, x: 1.0 / x,))
 
 log1p = define_primitive(
     "log1p", np.log1p, scalar_impl=_scalar(math.log1p, np.log1p), numpy=(np.log1p,),
+    scalar_partials=lambda ans, x: (1.0 / (1.0 + x),),
     elementwise=True, keep="args", formula="ln(1 + {0})", partials=(lambda ans, x: 1.0 / (1.0 + x),))
 
 expm1 = define_primitive(
     "expm1", np.expm1, scalar_impl=_scalar(math.expm1, np.expm1), numpy=(np.expm1,),
+    scalar_partials=lambda ans, x: (ans + 1.0,),
     elementwise=True, keep="ans", formula="exp({0}) − 1", partials=(lambda ans, x: ans + 1.0,))
 
 sqrt = define_primitive(
     "sqrt", np.sqrt, scalar_impl=_scalar(math.sqrt, np.sqrt), numpy=(np.sqrt,), elementwise=True,
+    scalar_partials=lambda ans, x: (0.5 / ans,),
     keep="ans", formula="√{0}", partials=(lambda ans, x: 0.5 / ans,))   # 1/(2√v)
 
 square = define_primitive(
@@ -214,40 +226,49 @@ reciprocal = define_primitive(
 
 sin = define_primitive(
     "sin", np.sin, scalar_impl=math.sin, numpy=(np.sin,), elementwise=True, keep="args",
+    scalar_partials=lambda ans, x: (math.cos(x),),
     formula="sin({0})", partials=(lambda ans, x: cos(x),))              # d sin v = cos v
 
 cos = define_primitive(
     "cos", np.cos, scalar_impl=math.cos, numpy=(np.cos,), elementwise=True, keep="args",
+    scalar_partials=lambda ans, x: (-math.sin(x),),
     formula="cos({0})", partials=(lambda ans, x: -sin(x),))
 
 tan = define_primitive(
     "tan", np.tan, scalar_impl=math.tan, numpy=(np.tan,), elementwise=True, keep="ans",
+    scalar_partials=lambda ans, x: (1.0 + ans * ans,),
     formula="tan({0})", partials=(lambda ans, x: 1.0 + ans * ans,))     # 1 + tan² v
 
 arcsin = define_primitive(
     "arcsin", np.arcsin, scalar_impl=_scalar(math.asin, np.arcsin), numpy=(np.arcsin,),
+    scalar_partials=lambda ans, x: (1.0 / math.sqrt(1.0 - x * x),),
     elementwise=True, keep="args", formula="arcsin({0})",
     partials=(lambda ans, x: 1.0 / sqrt(1.0 - x * x),))
 
 arccos = define_primitive(
     "arccos", np.arccos, scalar_impl=_scalar(math.acos, np.arccos), numpy=(np.arccos,),
+    scalar_partials=lambda ans, x: (-1.0 / math.sqrt(1.0 - x * x),),
     elementwise=True, keep="args", formula="arccos({0})",
     partials=(lambda ans, x: -1.0 / sqrt(1.0 - x * x),))
 
 arctan = define_primitive(
     "arctan", np.arctan, scalar_impl=math.atan, numpy=(np.arctan,), elementwise=True,
+    scalar_partials=lambda ans, x: (1.0 / (1.0 + x * x),),
     keep="args", formula="arctan({0})", partials=(lambda ans, x: 1.0 / (1.0 + x * x),))
 
 sinh = define_primitive(
     "sinh", np.sinh, scalar_impl=_scalar(math.sinh, np.sinh), numpy=(np.sinh,), elementwise=True,
+    scalar_partials=lambda ans, x: (math.cosh(x),),
     keep="args", formula="sinh({0})", partials=(lambda ans, x: cosh(x),))
 
 cosh = define_primitive(
     "cosh", np.cosh, scalar_impl=_scalar(math.cosh, np.cosh), numpy=(np.cosh,), elementwise=True,
+    scalar_partials=lambda ans, x: (math.sinh(x),),
     keep="args", formula="cosh({0})", partials=(lambda ans, x: sinh(x),))
 
 tanh = define_primitive(
     "tanh", np.tanh, scalar_impl=math.tanh, numpy=(np.tanh,), elementwise=True, keep="ans",
+    scalar_partials=lambda ans, x: (1.0 - ans * ans,),
     formula="tanh({0})", partials=(lambda ans, x: 1.0 - ans * ans,))    # 1 − tanh² v
 
 # ============================================================================================

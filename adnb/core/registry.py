@@ -32,6 +32,10 @@ class Primitive:
         scalar_impl: optional faster version for Python floats (``math.sin``).
         partials: for elementwise operations, one function per argument ``(ans, *args) -> ∂ans/∂arg``;
             tangent and adjoint rules are derived from them (v̇ = Σ ∂v/∂v_j v̇_j, v̄_j += v̄ ∂v/∂v_j).
+        scalar_partials: optional fast path of ``partials`` for Python floats: one function
+            ``(ans, *args) -> (∂ans/∂arg0, ∂ans/∂arg1, ...)`` with plain math (tests check it
+            against ``partials``). Scalar code gets every local partial in one call while
+            recording, so the reverse sweep over it is multiply-and-add only.
         jvp: explicit tangent rules, one per argument ``(t, ans, *args, **params) -> contribution``.
         vjp: explicit adjoint rules, one per argument ``(g, ans, *args, **params) -> contribution``.
         keep: what the lean reverse sweep stores: ``"ans"``, ``"args"``, ``"both"`` or ``""``;
@@ -43,16 +47,17 @@ class Primitive:
         symbol / formula: how displays write it: ``formula.format(*parent_names, **params)``.
     """
 
-    __slots__ = ("name", "impl", "scalar_impl", "partials", "jvp", "vjp", "keep", "keep_args",
+    __slots__ = ("name", "impl", "scalar_impl", "scalar_partials", "partials", "jvp", "vjp", "keep", "keep_args",
                  "keep_ans", "elementwise", "variadic", "differentiable", "formula", "latex",
                  "flops", "jvp_batched", "doc")
 
-    def __init__(self, name, impl, *, scalar_impl=None, partials=None, jvp=None, vjp=None,
+    def __init__(self, name, impl, *, scalar_impl=None, scalar_partials=None, partials=None, jvp=None, vjp=None,
                  keep="", elementwise=False, variadic=False, differentiable=True,
                  formula=None, latex=None, flops=None, jvp_batched=None, doc=""):
         self.name = name
         self.impl = impl
         self.scalar_impl = scalar_impl
+        self.scalar_partials = scalar_partials
         self.partials = partials
         self.jvp = jvp
         self.vjp = vjp

@@ -174,6 +174,7 @@ def backward(trace, seeds, keep_all=False):
         adj[i] = s if adj[i] is None else adj[i] + s
     if _cost.ACTIVE:
         return _backward_counted(trace, adj, max(seeds), keep_all)
+    local = trace.local
     for i in range(max(seeds), -1, -1):
         g = adj[i]
         if g is None:
@@ -183,6 +184,18 @@ def backward(trace, seeds, keep_all=False):
             continue
         if not keep_all:
             adj[i] = None           # passed on below, no longer needed: free it
+        d = local[i]
+        if d is not None and type(g) is float:     # scalar code, partials known: v̄_j ∂v_j/∂v_k
+            k = -1
+            for p in parents:
+                k += 1
+                if p >= 0:
+                    c = g * d[k]
+                    if c - c != 0:                 # inf/nan: report it, or zero seed × inf
+                        c = settle(c, g, trace, i, k)
+                    a = adj[p]
+                    adj[p] = c if a is None else a + c
+            continue
         k = -1
         for p in parents:
             k += 1

@@ -129,6 +129,9 @@ class Trace:
         # One row per node: (prim, parents, args, ans, params, shape). Tuples are the cheapest
         # record to make on the hot path; ``nodes`` presents them as Node objects.
         self.rows = []
+        # Local partials ∂v_i/∂v_j of node i, when computed while recording (plain floats, lean
+        # mode, ``Primitive.scalar_partials``); None otherwise. Parallel to ``rows``.
+        self.local = []
         self.locs = {}       # explore mode: node index -> (file, line, function)
         self.names = {}      # explore mode: node index -> the user's variable name
         self._nodes_cache = None
@@ -157,6 +160,7 @@ class Trace:
     def new_input(self, value, name=None):
         i = len(self.rows)
         self.rows.append((None, (), (), value, None, shape_of(value)))
+        self.local.append(None)
         if name is not None:
             self.names[i] = name
         self.inputs.append(i)
@@ -165,7 +169,22 @@ class Trace:
     def process(self, prim, args, params):
         # The hot path of every traced operation, kept lean (benchmarks/ holds the budget).
         # Unpack this trace's tracers into (value, parent index); anything else is a constant.
-        if len(args) == 2:      # binary operations: unrolled, the commonest case
+        n = len(args)
+        if n == 1:              # unary and binary operations unrolled: the commonest cases
+            x = args[0]
+            if type(x) is TapeTracer and x.trace is self:
+                vx, parents = x.primal, (x.index,)
+            else:
+                vx, parents = x, (-1,)
+            vals = (vx,)
+            plain = type(vx) is float or not isinstance(vx, Tracer)
+            if not plain:
+                ans = prim(vx, **params)        # outer transformations see the operation too
+            elif type(vx) is float and prim.scalar_impl is not None:
+                ans = prim.scalar_impl(vx)
+            else:
+                ans = prim.impl(vx, **params) if params else prim.impl(vx)
+        elif n == 2:
             x, y = args
             if type(x) is TapeTracer and x.trace is self:
                 vx, px = x.primal, x.index
@@ -175,9 +194,13 @@ class Trace:
                 vy, py = y.primal, y.index
             else:
                 vy, py = y, -1
-            vals, parents = [vx, vy], [px, py]
+            vals, parents = (vx, vy), (px, py)
             plain = not ((type(vx) is not float and isinstance(vx, Tracer))
                          or (type(vy) is not float and isinstance(vy, Tracer)))
+            if not plain:
+                ans = prim(vx, vy, **params)
+            else:
+                ans = prim.impl(vx, vy, **params) if params else prim.impl(vx, vy)
         else:
             vals = []
             parents = []
@@ -192,12 +215,7 @@ class Trace:
                 vals.append(v)
                 if plain and type(v) is not float and isinstance(v, Tracer):
                     plain = False
-        if not plain:
-            ans = prim(*vals, **params)     # outer transformations see the operation too
-        elif prim.scalar_impl is not None and type(vals[0]) is float and len(vals) == 1:
-            ans = prim.scalar_impl(vals[0])
-        else:
-            ans = prim.impl(*vals, **params)
+            ans = prim(*vals, **params) if not plain else prim.impl(*vals, **params)
         if plain and _cost.ACTIVE:
             _cost.record(prim, vals, ans, params)
         if not prim.differentiable:
@@ -205,14 +223,21 @@ class Trace:
         if self.explore:
             return self._record_explore(prim, vals, parents, ans, params)
         rows = self.rows
+        local = None
         if type(ans) is float:
             shape = ()                  # scalar arguments cost nothing to keep: keep them all
+            if plain and prim.scalar_partials is not None:
+                try:                    # every local partial now: the sweep only multiplies
+                    local = prim.scalar_partials(ans, *vals)
+                except (ZeroDivisionError, ValueError, OverflowError):
+                    pass                # the sweep's rules handle (and report) this point
         else:
             shape = shape_of(ans)
             if not prim.keep_args:
                 vals = [v if p < 0 else (SCALAR_STUB if type(v) is float else ShapeStub(shape_of(v)))
                         for v, p in zip(vals, parents)]
         rows.append((prim, parents, vals, ans if prim.keep_ans else None, params, shape))
+        self.local.append(local)
         return TapeTracer(ans, self, len(rows) - 1)
 
     def _record_explore(self, prim, vals, parents, ans, params):
@@ -223,6 +248,7 @@ class Trace:
             self._name_locals(frame)
         i = len(self.rows)
         self.rows.append((prim, parents, vals, ans, params, shape_of(ans)))
+        self.local.append(None)
         if loc is not None:
             self.locs[i] = loc
         return TapeTracer(ans, self, i)

@@ -243,19 +243,6 @@ class Tracer:
     def diagonal(self): return P.np_diag(self)
 
     # ---- numpy dispatch -------------------------------------------------------------------
-    def __getattr__(self, name):
-        # only reached for attributes a tracer lacks: name ndarray methods adnb cannot follow
-        if name in _INPLACE_METHODS:
-            raise InPlaceError(
-                f"x.{name}() changes the array in place, which is not supported on traced values "
-                "(the old values are needed for the reverse sweep). Use the function form that "
-                f"returns a new array instead (e.g. np.{name}(x) where numpy has one).")
-        if not name.startswith("_") and hasattr(np.ndarray, name):
-            raise UnsupportedOperationError(
-                f"the ndarray method .{name}() has no derivative rules in adnb. Supported "
-                f"numpy functions: {', '.join(P.supported_list())}.")
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:       # the common case, first
             prim = P.UFUNCS.get(ufunc)
@@ -302,6 +289,31 @@ class Tracer:
 
     def __repr__(self):
         return f"{type(self).__name__}({self.primal!r})"
+
+
+def _refusal(name):
+    """A property for an ndarray attribute adnb cannot follow: reading it raises adnb's error.
+    (Class attributes rather than ``__getattr__``: a class with ``__getattr__`` loses CPython's
+    fast attribute access on every tracer, which the hot path reads several times per operation.)"""
+    if name in _INPLACE_METHODS:
+        message = (f"x.{name}() changes the array in place, which is not supported on traced "
+                   "values (the old values are needed for the reverse sweep). Use the function "
+                   f"form that returns a new array instead (e.g. np.{name}(x) where numpy has one).")
+        error = InPlaceError
+    else:
+        message = None
+        error = UnsupportedOperationError
+
+    def refuse(self):
+        raise error(message or f"the ndarray method .{name}() has no derivative rules in adnb. "
+                    f"Supported numpy functions: {', '.join(P.supported_list())}.")
+    return property(refuse)
+
+
+for _name in dir(np.ndarray):
+    if not _name.startswith("_") and not hasattr(Tracer, _name):
+        setattr(Tracer, _name, _refusal(_name))
+del _name
 
 
 def unwrap(x):
