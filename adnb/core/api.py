@@ -149,66 +149,71 @@ def value_and_grad(f, argnums=0):
     single = isinstance(argnums, int)
     fixed = (argnums,) if single else tuple(argnums)
     fixed = fixed if all(type(a) is int and a >= 0 for a in fixed) else None
+    needed = max(fixed) + 1 if fixed else 0
 
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
-        if fixed is not None and fixed[-1] < len(args) and max(fixed) < len(args):
-            nums = fixed                        # non-negative argnums, checked once
-        else:
-            single_, nums = _argnums(argnums, len(args))
-        trace = Trace()
-        args = list(args)
-        structures = []
-        for a in nums:
-            x = args[a]
-            if type(x) is float or type(x) is np.ndarray and x.dtype == np.float64:
-                args[a] = trace.new_input(x)            # the common case: one plain leaf
-                structures.append((trace.inputs[-1], 1, None))     # (its node index, 1, None)
-                continue
-            leaves, unflatten = tree_flatten(x)
-            boxed = [trace.new_input(as_input(v, lambda: f"argument {a} of {_name(f)}")) for v in leaves]
-            structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
-            args[a] = unflatten(boxed)
-        try:
-            out = f(*args, **kwargs)
-        except (ValueError, TypeError) as e:
-            _reraise_adnb_cause(e)
-            raise
-        if type(out) is TapeTracer and out.trace is trace:
-            shape = shape_of(out.primal)
-            if shape and math.prod(shape) != 1:
-                raise NonScalarOutputError(
-                    f"grad needs a scalar output, but {_name(f)} returned shape {shape}. Use "
-                    "adnb.jacrev(f) or adnb.jacfwd(f) for the Jacobian, or adnb.vjp(f, x) and "
-                    "call the result with a cotangent u to get uᵀJ in one pass.")
-            adj = backward(trace, {out.index: np.ones(shape) if shape else 1.0})
-            value = out.primal
-        elif isinstance(out, (tuple, list, dict)):
-            raise NonScalarOutputError(
-                f"grad needs a function with a single scalar output, but {_name(f)} returned a "
-                f"{type(out).__name__}. Use adnb.jacrev/jacfwd for all derivatives, or adnb.vjp "
-                "with a cotangent for a weighted sum of outputs.")
-        else:
-            shape = shape_of(out)
-            if shape and math.prod(shape) != 1:
-                raise NonScalarOutputError(f"grad needs a scalar output, got shape {shape}")
-            _independent_warning(_name(f))
-            adj = [None] * len(trace.rows)
-            value = out
-        rows = trace.rows
-        grads = []
-        for start, n, unflatten in structures:
-            if unflatten is None:               # one leaf: `start` is its node index
-                gi = adj[start]
-                grads.append(gi if gi is not None else _zeros_like(rows[start][3]))
-                continue
-            g = []
-            for i in trace.inputs[start:start + n]:
-                gi = adj[i]
-                g.append(gi if gi is not None else _zeros_like(rows[i][3]))
-            grads.append(unflatten(g))
-        return value, (grads[0] if single else tuple(grads))
+        if fixed is not None and len(args) >= needed:
+            return _value_and_grad(f, args, kwargs, fixed, single)     # argnums checked once
+        single_, nums = _argnums(argnums, len(args))
+        return _value_and_grad(f, args, kwargs, nums, single_)
     return value_and_grad_f
+
+
+def _value_and_grad(f, args, kwargs, nums, single):
+    """``value_and_grad(f, argnums)(*args, **kwargs)`` with argnums already checked (``nums``)."""
+    trace = Trace()
+    args = list(args)
+    structures = []
+    for a in nums:
+        x = args[a]
+        if type(x) is float or type(x) is np.ndarray and x.dtype == np.float64:
+            args[a] = trace.new_input(x)            # the common case: one plain leaf
+            structures.append((trace.inputs[-1], 1, None))     # (its node index, 1, None)
+            continue
+        leaves, unflatten = tree_flatten(x)
+        boxed = [trace.new_input(as_input(v, lambda: f"argument {a} of {_name(f)}")) for v in leaves]
+        structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
+        args[a] = unflatten(boxed)
+    try:
+        out = f(*args, **kwargs)
+    except (ValueError, TypeError) as e:
+        _reraise_adnb_cause(e)
+        raise
+    if type(out) is TapeTracer and out.trace is trace:
+        shape = shape_of(out.primal)
+        if shape and math.prod(shape) != 1:
+            raise NonScalarOutputError(
+                f"grad needs a scalar output, but {_name(f)} returned shape {shape}. Use "
+                "adnb.jacrev(f) or adnb.jacfwd(f) for the Jacobian, or adnb.vjp(f, x) and "
+                "call the result with a cotangent u to get uᵀJ in one pass.")
+        adj = backward(trace, {out.index: np.ones(shape) if shape else 1.0})
+        value = out.primal
+    elif isinstance(out, (tuple, list, dict)):
+        raise NonScalarOutputError(
+            f"grad needs a function with a single scalar output, but {_name(f)} returned a "
+            f"{type(out).__name__}. Use adnb.jacrev/jacfwd for all derivatives, or adnb.vjp "
+            "with a cotangent for a weighted sum of outputs.")
+    else:
+        shape = shape_of(out)
+        if shape and math.prod(shape) != 1:
+            raise NonScalarOutputError(f"grad needs a scalar output, got shape {shape}")
+        _independent_warning(_name(f))
+        adj = [None] * len(trace.rows)
+        value = out
+    rows = trace.rows
+    grads = []
+    for start, n, unflatten in structures:
+        if unflatten is None:               # one leaf: `start` is its node index
+            gi = adj[start]
+            grads.append(gi if gi is not None else _zeros_like(rows[start][3]))
+            continue
+        g = []
+        for i in trace.inputs[start:start + n]:
+            gi = adj[i]
+            g.append(gi if gi is not None else _zeros_like(rows[i][3]))
+        grads.append(unflatten(g))
+    return value, (grads[0] if single else tuple(grads))
 
 
 def grad(f, argnums=0):
@@ -449,10 +454,11 @@ def hvp(f, x, v, method="reverse-over-forward"):
             computes the gradient's own value, which H v does not need (one more matrix-vector
             product for f(x) = Σ tanh(Ax)).
     """
+    # (the internal calls skip building grad's wrapper function: hvp is often called in loops)
     if method in ("forward-over-reverse", "fwd-rev", "forward"):
-        return jvp(grad(f), (x,), (v,))[1]
+        return jvp(lambda y: _value_and_grad(f, (y,), {}, (0,), True)[1], (x,), (v,))[1]
     if method in ("reverse-over-forward", "rev-fwd", "reverse"):
-        return grad(lambda y: jvp(f, (y,), (v,))[1])(x)
+        return _value_and_grad(lambda y: jvp(f, (y,), (v,))[1], (x,), {}, (0,), True)[1]
     raise ValueError(f"hvp method must be 'forward-over-reverse' or 'reverse-over-forward', "
                      f"not {method!r}")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from math import isfinite
 
 import numpy as np
 
@@ -50,13 +51,15 @@ def call_as_numpy(rule, *args, **params):
 def nonfinite(c):
     """True if c has an inf or nan (tracers are not inspected)."""
     t = type(c)
-    if t is _cost.CountTracer:
-        return nonfinite(c.primal)
     if t is float:
         return c - c != 0
     if t is np.ndarray:
-        s = np.add.reduce(c, axis=None)       # a sum of finite numbers is finite (but for
-        return s - s != 0 and not np.isfinite(c).all()     # overflow: then check exactly)
+        # a sum of finite numbers is finite (but for overflow: then check exactly)
+        return not isfinite(np.add.reduce(c, axis=None)) and not np.isfinite(c).all()
+    if t is np.float64:
+        return not isfinite(c)
+    if t is _cost.CountTracer:
+        return nonfinite(c.primal)
     if isinstance(c, (np.floating, np.ndarray)):
         return not np.isfinite(c).all()
     return False

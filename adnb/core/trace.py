@@ -20,7 +20,7 @@ import sys
 import numpy as np
 
 from . import cost as _cost
-from .tracer import LEVELS, Tracer, ShapeStub, SCALAR_STUB, shape_of, unwrap
+from .tracer import LEVELS, Tracer, shape_of, stub_of, unwrap
 
 # frames in these directories are machinery, not the user's code (for source locations)
 _CORE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -234,8 +234,7 @@ class Trace:
         else:
             shape = shape_of(ans)
             if not prim.keep_args:
-                vals = [v if p < 0 else (SCALAR_STUB if type(v) is float else ShapeStub(shape_of(v)))
-                        for v, p in zip(vals, parents)]
+                vals = [v if p < 0 else stub_of(v) for v, p in zip(vals, parents)]
         rows.append((prim, parents, vals, ans if prim.keep_ans else None, params, shape))
         self.local.append(local)
         return TapeTracer(ans, self, len(rows) - 1)

@@ -41,6 +41,21 @@ class ShapeStub:
 
 
 SCALAR_STUB = ShapeStub(())
+_STUBS = {(): SCALAR_STUB}
+
+
+def stub_of(value):
+    """The ``ShapeStub`` for a value's shape (one shared stub per shape: they are immutable)."""
+    if type(value) is float:
+        return SCALAR_STUB
+    shape = shape_of(value)
+    stub = _STUBS.get(shape)
+    if stub is None:
+        if len(_STUBS) > 4096:      # a program with endlessly many shapes: do not hoard them
+            _STUBS.clear()
+            _STUBS[()] = SCALAR_STUB
+        stub = _STUBS[shape] = ShapeStub(shape)
+    return stub
 
 
 def shape_of(x):
