@@ -164,6 +164,7 @@ class DualTrace:
             except (ZeroDivisionError, ValueError, OverflowError):
                 pass                            # the rules below handle (and report) this point
         t_out = None
+        batch = self.batch
         k = -1
         for t in tangents:
             k += 1
@@ -172,9 +173,9 @@ class DualTrace:
             if local is not None and type(t) is float:
                 c = local[k] * t                                # ∂v/∂v_k v̇_k
                 if c - c != 0:                                  # inf/nan: the full rule reports
-                    c = tangent_contribution(prim, k, t, ans, primals, params, self.batch)
-            elif type(t) is float and type(ans) is float and not prim.variadic:
-                try:                                            # fast path for scalar code
+                    c = tangent_contribution(prim, k, t, ans, primals, params, batch)
+            elif batch is None and not prim.variadic and (prim.jvp or prim.partials):
+                try:                    # `tangent_contribution`, inlined for one direction
                     if prim.jvp is None:
                         c = prim.partials[k](ans, *primals) * t
                     else:
@@ -182,18 +183,19 @@ class DualTrace:
                         if rule is None:
                             continue
                         c = rule(t, ans, *primals, **params)
-                except ZeroDivisionError:
-                    c = None
-                if type(c) is not float or c - c != 0:          # inf/nan, or x/0 in a rule
-                    c = tangent_contribution(prim, k, t, ans, primals, params, self.batch)
+                except ZeroDivisionError:                       # x/0 on Python floats
+                    c = tangent_contribution(prim, k, t, ans, primals, params, batch)
+                else:
+                    if prim.elementwise and nonfinite(c):
+                        c = fix_nonfinite(c, t, None, prim, "forward", ans)
             else:
-                c = tangent_contribution(prim, k, t, ans, primals, params, self.batch)
+                c = tangent_contribution(prim, k, t, ans, primals, params, batch)
             if c is not None:
                 t_out = c if t_out is None else t_out + c   # sum over parents: eq. (8.57)
         if t_out is None:
             return ans
         if prim.elementwise and not (type(t_out) is float and type(ans) is float):
-            t_out = broadcast_tangent(t_out, ans, self.batch)
+            t_out = broadcast_tangent(t_out, ans, batch)
         return DualTracer(ans, self, t_out)
 
     def _process_counted(self, prim, primals, tangents, ans, params):

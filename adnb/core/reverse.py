@@ -170,15 +170,32 @@ def backward(trace, seeds, keep_all=False):
 
     Returns:
         list of adjoints by node index (None where no path leads to a seeded output).
+
+    Array contributions are checked for inf/nan (``settle``) only when they need to be: an inf
+    or nan in any contribution reaches the inputs' adjoints (rules pass it on or select it, never
+    drop it), so a sweep whose input adjoints are all finite had none, and only a sweep that ends
+    with an inf/nan is run again with every contribution checked (zero seed × inf → 0, and the
+    warning that names the operation).
     """
-    rows = trace.rows
-    adj = [None] * len(rows)
+    adj = [None] * len(trace.rows)
     for i, s in seeds.items():
         adj[i] = s if adj[i] is None else adj[i] + s
     if _cost.ACTIVE:
         return _backward_counted(trace, adj, max(seeds), keep_all)
+    if keep_all:
+        return _sweep(trace, adj, max(seeds), True, True)
+    result = _sweep(trace, list(adj), max(seeds), False, False)
+    for i in trace.inputs:
+        a = result[i]
+        if a is not None and nonfinite(a):
+            return _sweep(trace, adj, max(seeds), False, True)
+    return result
+
+
+def _sweep(trace, adj, start, keep_all, checked):
+    rows = trace.rows
     local = trace.local
-    for i in range(max(seeds), -1, -1):
+    for i in range(start, -1, -1):
         g = adj[i]
         if g is None:
             continue
@@ -194,7 +211,7 @@ def backward(trace, seeds, keep_all=False):
                 k += 1
                 if p >= 0:
                     c = g * d[k]
-                    if c - c != 0:                 # inf/nan: report it, or zero seed × inf
+                    if checked and c - c != 0:     # inf/nan: report it, or zero seed × inf
                         c = settle(c, g, trace, i, k)
                     a = adj[p]
                     adj[p] = c if a is None else a + c
@@ -215,12 +232,18 @@ def backward(trace, seeds, keep_all=False):
                         c = rule(g, ans, *args, **params)
                 except ZeroDivisionError:
                     c = contribution(prim, k, g, ans, args, params)
-                if type(c) is not float or c - c != 0:
-                    c = settle(c, g, trace, i, k)
             else:                                          # arrays, nested tracers
                 c = contribution(prim, k, g, ans, args, params)
                 if c is None:
                     continue
+            if type(c) is not float:
+                if checked:
+                    c = settle(c, g, trace, i, k)
+                elif prim.elementwise:                     # sum over broadcast dimensions
+                    target = shape_of(args[k])
+                    if shape_of(c) != target:
+                        c = unbroadcast(c, target)
+            elif checked and c - c != 0:
                 c = settle(c, g, trace, i, k)
             a = adj[p]
             adj[p] = c if a is None else a + c             # sum over children: eq. (8.69)

@@ -264,6 +264,11 @@ class Tracer:
             if prim is not None:
                 if len(inputs) == 1:                  # np.sin(x): x's transformation handles it
                     return self.trace.process(prim, inputs, _NO_PARAMS)
+                if len(inputs) == 2:                  # A @ x: a constant and this tracer, or
+                    x, y = inputs                     # two tracers of the same transformation
+                    other = y if x is self else x
+                    if not isinstance(other, Tracer) or other.trace is self.trace:
+                        return self.trace.process(prim, inputs, _NO_PARAMS)
                 return prim(*inputs)
         if method != "__call__":
             raise UnsupportedOperationError(
