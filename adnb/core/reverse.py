@@ -177,19 +177,24 @@ def backward(trace, seeds, keep_all=False):
     with an inf/nan is run again with every contribution checked (zero seed × inf → 0, and the
     warning that names the operation).
     """
+    start = max(seeds)
+    if _cost.ACTIVE:
+        return _backward_counted(trace, _seeded(trace, seeds), start, keep_all)
+    if keep_all:
+        return _sweep(trace, _seeded(trace, seeds), start, True, True)
+    result = _sweep(trace, _seeded(trace, seeds), start, False, False)
+    for i in trace.inputs:
+        a = result[i]
+        if a is not None and (a - a != 0 if type(a) is float else nonfinite(a)):
+            return _sweep(trace, _seeded(trace, seeds), start, False, True)
+    return result
+
+
+def _seeded(trace, seeds):
     adj = [None] * len(trace.rows)
     for i, s in seeds.items():
         adj[i] = s if adj[i] is None else adj[i] + s
-    if _cost.ACTIVE:
-        return _backward_counted(trace, adj, max(seeds), keep_all)
-    if keep_all:
-        return _sweep(trace, adj, max(seeds), True, True)
-    result = _sweep(trace, list(adj), max(seeds), False, False)
-    for i in trace.inputs:
-        a = result[i]
-        if a is not None and nonfinite(a):
-            return _sweep(trace, adj, max(seeds), False, True)
-    return result
+    return adj
 
 
 def _sweep(trace, adj, start, keep_all, checked):
@@ -199,15 +204,12 @@ def _sweep(trace, adj, start, keep_all, checked):
         g = adj[i]
         if g is None:
             continue
-        prim, parents, args, ans, params, shape = rows[i]
-        if prim is None:            # an input: its adjoint is a result
-            continue
-        if not keep_all:
-            adj[i] = None           # passed on below, no longer needed: free it
         d = local[i]
         if d is not None and type(g) is float:     # scalar code, partials known: v̄_j ∂v_j/∂v_k
+            if not keep_all:
+                adj[i] = None       # passed on below, no longer needed: free it
             k = -1
-            for p in parents:
+            for p in rows[i][1]:
                 k += 1
                 if p >= 0:
                     c = g * d[k]
@@ -216,6 +218,11 @@ def _sweep(trace, adj, start, keep_all, checked):
                     a = adj[p]
                     adj[p] = c if a is None else a + c
             continue
+        prim, parents, args, ans, params, shape = rows[i]
+        if prim is None:            # an input: its adjoint is a result
+            continue
+        if not keep_all:
+            adj[i] = None
         k = -1
         for p in parents:
             k += 1
