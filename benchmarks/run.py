@@ -315,6 +315,19 @@ def median(res, system, case):
     return res["cases"].get(system, {}).get(case, {}).get("median")
 
 
+def ratio(res, system, case, ref_system, ref_case):
+    """time(system, case) ÷ time(ref_system, ref_case): the median of the per-round ratios, each
+    from two timings taken in the same round (seconds apart), so that the machine's speed
+    drifting between rounds (a shared VM) cancels; the ratio of medians where rounds do not pair
+    (quick mode times a very slow case once)."""
+    a = res["cases"].get(system, {}).get(case, {}).get("times") or []
+    b = res["cases"].get(ref_system, {}).get(ref_case, {}).get("times") or []
+    if a and len(a) == len(b):
+        return statistics.median(x / y for x, y in zip(a, b))
+    m, h = median(res, system, case), median(res, ref_system, ref_case)
+    return m / h if m and h else None
+
+
 def status(ok):
     return "PASS" if ok else "MISS"
 
@@ -370,19 +383,20 @@ def report(res):
             times = c.get("times") or []
             spread = (f"±{(max(times) - min(times)) / (2 * m) * 100:.0f}%" if m and len(times) > 1
                       else "1 run" if m else "")
-            ratio = f"{m / ref:.2f}× {ref_label}" if m and ref else "—"
+            r = ratio(res, s, cid, rs, rc) if m and ref else None
+            ratio_text = f"{r:.2f}× {ref_label}" if r else "—"
             tgt, st = "", ""
             limit, kind, applies = target
             if label in applies and m is not None:
                 if kind == "le":
                     tgt, ok = f"≤ {limit:g} {unit.split('/')[0]}", val <= limit
                 else:
-                    tgt, ok = f"≤ {limit:g}× hand", (ref is not None and m / ref <= limit)
+                    tgt, ok = f"≤ {limit:g}× hand", (r is not None and r <= limit)
                 st = status(ok)
             chk = ("ERROR" if "error" in c else
                    "ok" if c.get("err", 0) <= CHECK_TOL else f"err {c['err']:.1e}")
             rows.append([title if first else "", label, fmt(val), unit,
-                         spread, ratio, tgt, st, chk])
+                         spread, ratio_text, tgt, st, chk])
             first = False
         rows.append(None)
     if rows:
@@ -390,8 +404,9 @@ def report(res):
         out.append(table(["workload", "system", "median", "unit", "spread", "ratio", "target",
                           "status", "check"], rows))
         out.append("ratio = time ÷ the reference's time in this run (W1: adnb; W2, W4: hand-written), "
-                   "< 1 is faster; spread = ±half the range of the repeats; check = result vs the "
-                   "hand-written derivative")
+                   "< 1 is faster: the median of per-round ratios (timings paired within a round); "
+                   "spread = ±half the range of the repeats; check = result vs the hand-written "
+                   "derivative")
 
     # targets from the main table
     def add_target(name, target, value, ok):
@@ -404,19 +419,17 @@ def report(res):
                    None if m is None else m * scale <= limit)
 
     def t_ratio(name, cid, limit, ref=("numpy-hand", None)):
-        m, h = median(res, "adnb", cid), median(res, ref[0], ref[1])
-        add_target(name, f"≤ {limit:g}× hand-written",
-                   None if m is None or h is None else f"{m / h:.3f}×",
-                   None if m is None or h is None else m / h <= limit)
+        r = ratio(res, "adnb", cid, ref[0], ref[1])
+        add_target(name, f"≤ {limit:g}× hand-written", None if r is None else f"{r:.3f}×",
+                   None if r is None else r <= limit)
 
     def t_faster(name, cid, peers, factor=1.0, peer_case=None):
-        m = median(res, "adnb", cid)
         for p in peers:
-            pm = median(res, p, peer_case or cid)
-            if m is None or pm is None:
+            r = ratio(res, p, peer_case or cid, "adnb", cid)
+            if r is None:
                 continue
             add_target(f"{name} vs {p}", f"{'%g× ' % factor if factor != 1 else ''}faster than {p}",
-                       f"{pm / m:.2f}× faster", pm / m >= factor)
+                       f"{r:.2f}× faster", r >= factor)
 
     w = cfg["workloads"]
     if "W1" in w:
@@ -484,29 +497,29 @@ def w3_grids(res, cfg, add_target):
     ms = lambda v: fmt(v * 1e3) if v is not None else "—"           # noqa: E731
     rat = lambda v: f"{v:.2f}" if v is not None else "—"            # noqa: E731
 
-    def ratio(a, b):
+    def over(a, b):
         return None if a is None or b is None else a / b
     out += grid("adnb jacfwd (ms)", lambda D, K: cell("adnb", "fwd", D, K), ms)
     out += grid("adnb jacrev (ms)", lambda D, K: cell("adnb", "rev", D, K), ms)
     out += grid("jacfwd / jacrev (target ≤ 0.2 at D=1,K=256; ≥ 5 at D=256,K=1)",
-                lambda D, K: ratio(cell("adnb", "fwd", D, K), cell("adnb", "rev", D, K)), rat)
+                lambda D, K: over(cell("adnb", "fwd", D, K), cell("adnb", "rev", D, K)), rat)
     have_ag = "autograd" in res["cases"]
     if have_ag:
         out += grid("autograd forward (make_jvp × D) / adnb jacfwd  (> 1: adnb faster)",
-                    lambda D, K: ratio(cell("autograd", "fwd", D, K), cell("adnb", "fwd", D, K)), rat)
+                    lambda D, K: over(cell("autograd", "fwd", D, K), cell("adnb", "fwd", D, K)), rat)
         out += grid("autograd jacobian (reverse) / adnb jacrev  (> 1: adnb faster)",
-                    lambda D, K: ratio(cell("autograd", "rev", D, K), cell("adnb", "rev", D, K)), rat)
+                    lambda D, K: over(cell("autograd", "rev", D, K), cell("adnb", "rev", D, K)), rat)
     lo, hi = min(sizes), max(sizes)
-    r1 = ratio(cell("adnb", "fwd", lo, hi), cell("adnb", "rev", lo, hi))
+    r1 = over(cell("adnb", "fwd", lo, hi), cell("adnb", "rev", lo, hi))
     add_target(f"W3 jacfwd/jacrev at D={lo}, K={hi}", "≤ 0.2", None if r1 is None else f"{r1:.3f}",
                None if r1 is None else r1 <= 0.2)
-    r2 = ratio(cell("adnb", "fwd", hi, lo), cell("adnb", "rev", hi, lo))
+    r2 = over(cell("adnb", "fwd", hi, lo), cell("adnb", "rev", hi, lo))
     add_target(f"W3 jacfwd/jacrev at D={hi}, K={lo}", "≥ 5", None if r2 is None else f"{r2:.2f}",
                None if r2 is None else r2 >= 5)
     if have_ag:
         for kind, name in (("fwd", "jacfwd vs autograd make_jvp×D"),
                            ("rev", "jacrev vs autograd jacobian")):
-            cells = [(D, K, ratio(cell("autograd", kind, D, K), cell("adnb", kind, D, K)))
+            cells = [(D, K, over(cell("autograd", kind, D, K), cell("adnb", kind, D, K)))
                      for D in sizes for K in sizes]
             cells = [c for c in cells if c[2] is not None]
             wins = sum(c[2] > 1 for c in cells)

@@ -59,7 +59,10 @@ def tangent_contribution(prim, k, t, ans, args, params, batch=None, node=None):
         rule = prim.jvp[k]
         if rule is None:
             return None
-        c = rule(t, ans, *args, **params)
+        try:
+            c = rule(t, ans, *args, **params)
+        except ZeroDivisionError:       # Python floats: numpy gives inf/nan (reported below)
+            c = call_as_numpy(rule, t, ans, *args, **params)
     if prim.elementwise and nonfinite(c):
         c = fix_nonfinite(c, t, node, prim, "forward", ans)
     return c
@@ -313,3 +316,53 @@ def _sweep(trace, seed):
                 t_out = broadcast_tangent(t_out, node.ans, None)
             tan[node.index] = t_out
     return [_cost.unwrap_count(t) for t in tan] if counter is not None else tan
+
+
+# ---- the float fast path of forward mode --------------------------------------------------------
+# As for recording (trace.py): +, −, ×, / of dual numbers with float primal and tangent, against a
+# Python float or another such dual number, computed here in one step; everything else (arrays,
+# batched directions, count_cost, nested transformations, inf/nan) takes ``DualTrace.process``.
+
+def _float_operator(prim, name, reflected):
+    impl, partials = prim.impl, prim.scalar_partials
+    general = getattr(Tracer, name)
+
+    def operator(self, other):
+        x = self.primal
+        tx = self.tangent
+        if type(x) is float and type(tx) is float and self.trace.batch is None \
+                and not _cost.ACTIVE:
+            t = type(other)
+            if t is float or t is int:
+                vals = (other, x) if reflected else (x, other)
+                ty = None
+            elif t is DualTracer and other.trace is self.trace and type(other.primal) is float \
+                    and type(other.tangent) is float:
+                vals, ty = (x, other.primal), other.tangent
+            else:
+                return general(self, other)
+            ans = impl(*vals)
+            if type(ans) is float:
+                try:
+                    d = partials(ans, *vals)
+                except (ZeroDivisionError, ValueError, OverflowError):
+                    return general(self, other)
+                if ty is not None:
+                    t_out = d[0] * tx + d[1] * ty                # eq. (8.57)
+                else:
+                    t_out = d[1] * tx if reflected else d[0] * tx
+                if t_out - t_out == 0:                           # finite: done
+                    return DualTracer(ans, self.trace, t_out)
+        return general(self, other)
+    operator.__name__ = name
+    return operator
+
+
+def _install_float_operators():
+    from . import primitives as P
+    for prim, name in ((P.add, "add"), (P.sub, "sub"), (P.mul, "mul"), (P.div, "truediv")):
+        setattr(DualTracer, f"__{name}__", _float_operator(prim, f"__{name}__", False))
+        setattr(DualTracer, f"__r{name}__", _float_operator(prim, f"__r{name}__", True))
+
+
+_install_float_operators()

@@ -319,6 +319,8 @@ def _batched_reduce(prim):
 
 def _sum_impl(x, axes, keepdims):
     if type(x) is np.ndarray:
+        if not keepdims and len(axes) == x.ndim:
+            return np.add.reduce(x, axis=None)          # a full sum: numpy's fastest call
         return np.add.reduce(x, axis=axes, keepdims=keepdims)
     return np.sum(x, axis=axes, keepdims=keepdims)
 
@@ -435,8 +437,10 @@ transpose_ = define_primitive(
 transpose_.jvp_batched = (lambda t, ans, x, axes: transpose_(t, axes=(0,) + tuple(a + 1 for a in axes)),)
 
 def _broadcast_impl(x, shape):
-    if not shape_of(x):
-        return np.full(shape, x)      # cheaper than numpy's broadcast_to for a scalar
+    if not shape_of(x):               # a scalar: filling is cheaper than numpy's broadcast_to
+        out = np.empty(shape)
+        out.fill(x)
+        return out
     return np.broadcast_to(x, shape)
 
 

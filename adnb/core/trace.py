@@ -20,7 +20,7 @@ import sys
 import numpy as np
 
 from . import cost as _cost
-from .tracer import LEVELS, Tracer, shape_of, stub_of, unwrap
+from .tracer import _NO_PARAMS, LEVELS, Tracer, shape_of, stub_of, unwrap
 
 # frames in these directories are machinery, not the user's code (for source locations)
 _CORE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -394,3 +394,53 @@ def format_formula(node, names=None):
     except (IndexError, KeyError):
         extra = ", ".join(f"{k}={v!r}" for k, v in params.items())
         return f"{node.prim.name}({', '.join(ops)}{', ' + extra if extra else ''})"
+
+
+# ---- the float fast path of recording ----------------------------------------------------------
+# Scalar code (the book's examples, loops over floats) is mostly +, −, ×, / between a Python float
+# and a traced float. For those, TapeTracer's operators write the row themselves: the same row
+# ``Trace.process`` writes (tests/test_trace.py checks both agree), without its general checks and
+# one call level. Anything else (arrays, explore mode, count_cost, nested transformations) takes
+# the general path.
+
+def _float_operator(prim, name, reflected):
+    impl, partials, keep_ans = prim.impl, prim.scalar_partials, prim.keep_ans
+    general = getattr(Tracer, name)
+
+    def operator(self, other):
+        x = self.primal
+        trace = self.trace
+        if type(x) is float and not trace.explore and not _cost.ACTIVE:
+            t = type(other)
+            if t is float or t is int:
+                if reflected:
+                    parents, vals = (-1, self.index), (other, x)
+                else:
+                    parents, vals = (self.index, -1), (x, other)
+            elif t is TapeTracer and other.trace is trace and type(other.primal) is float:
+                parents, vals = (self.index, other.index), (x, other.primal)
+            else:
+                return general(self, other)
+            ans = impl(*vals)
+            if type(ans) is float:
+                try:
+                    local = partials(ans, *vals)
+                except (ZeroDivisionError, ValueError, OverflowError):
+                    local = None        # the sweep's rules handle (and report) this point
+                rows = trace.rows
+                rows.append((prim, parents, vals, ans if keep_ans else None, _NO_PARAMS, ()))
+                trace.local.append(local)
+                return TapeTracer(ans, trace, len(rows) - 1)
+        return general(self, other)
+    operator.__name__ = name
+    return operator
+
+
+def _install_float_operators():
+    from . import primitives as P
+    for prim, name in ((P.add, "add"), (P.sub, "sub"), (P.mul, "mul"), (P.div, "truediv")):
+        setattr(TapeTracer, f"__{name}__", _float_operator(prim, f"__{name}__", False))
+        setattr(TapeTracer, f"__r{name}__", _float_operator(prim, f"__r{name}__", True))
+
+
+_install_float_operators()
