@@ -59,6 +59,27 @@ def test_forward_tangents_equal_the_general_path(op_name, left, right):
     assert results[0] == results[1]
 
 
+UNARY = [np.sin, np.cos, np.exp, np.log, np.sqrt, np.tanh, np.tan, np.arctan, np.negative,
+         np.abs, np.log1p, np.expm1, np.sinh, np.cosh, np.arcsin, np.arccos, np.square]
+
+
+@pytest.mark.parametrize("ufunc", UNARY, ids=lambda u: u.__name__)
+def test_unary_ufunc_rows_and_tangents_equal_the_general_path(ufunc):
+    rows, duals = [], []
+    for fast in (True, False):
+        t = Trace()
+        x = t.new_input(0.3)
+        out = ufunc(x) if fast else Tracer.__array_ufunc__(x, ufunc, "__call__", x)
+        rows.append((t.rows[-1], t.local[-1], out.primal))
+        d = DualTrace().new_input(0.3, 0.75)
+        out = ufunc(d) if fast else Tracer.__array_ufunc__(d, ufunc, "__call__", d)
+        duals.append((out.primal, out.tangent))
+    (fast_row, fast_local, fast_val), (row, local, val) = rows
+    assert fast_val == val and fast_row[0] is row[0] and fast_row[1:] == row[1:]
+    assert fast_local == local
+    assert duals[0] == duals[1]
+
+
 def _scalar_program(x, y):
     z = x * y + 2 * x - y / 3.0
     for _ in range(3):

@@ -318,6 +318,8 @@ def _sweep(trace, seed):
     return [_cost.unwrap_count(t) for t in tan] if counter is not None else tan
 
 
+UFUNCS: dict = {}       # numpy ufunc -> Primitive (the registry's, set below)
+
 # ---- the float fast path of forward mode --------------------------------------------------------
 # As for recording (trace.py): +, −, ×, / of dual numbers with float primal and tangent, against a
 # Python float or another such dual number, computed here in one step; everything else (arrays,
@@ -358,11 +360,32 @@ def _float_operator(prim, name, reflected):
     return operator
 
 
+def _float_ufunc(self, ufunc, method, *inputs, **kwargs):
+    """np.sin(x), np.exp(x)... of a dual number with float primal and tangent."""
+    x, tx = self.primal, self.tangent
+    if type(x) is float and type(tx) is float and len(inputs) == 1 and method == "__call__" \
+            and not kwargs and self.trace.batch is None and not _cost.ACTIVE:
+        prim = UFUNCS.get(ufunc)
+        if prim is not None and prim.scalar_partials is not None and prim.scalar_impl is not None:
+            ans = prim.scalar_impl(x)
+            if type(ans) is float:
+                try:
+                    t_out = prim.scalar_partials(ans, x)[0] * tx
+                except (ZeroDivisionError, ValueError, OverflowError):
+                    t_out = None
+                if t_out is not None and t_out - t_out == 0:
+                    return DualTracer(ans, self.trace, t_out)
+    return Tracer.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
+
+
 def _install_float_operators():
     from . import primitives as P
+    global UFUNCS
+    UFUNCS = P.UFUNCS
     for prim, name in ((P.add, "add"), (P.sub, "sub"), (P.mul, "mul"), (P.div, "truediv")):
         setattr(DualTracer, f"__{name}__", _float_operator(prim, f"__{name}__", False))
         setattr(DualTracer, f"__r{name}__", _float_operator(prim, f"__r{name}__", True))
+    DualTracer.__array_ufunc__ = _float_ufunc
 
 
 _install_float_operators()

@@ -396,6 +396,8 @@ def format_formula(node, names=None):
         return f"{node.prim.name}({', '.join(ops)}{', ' + extra if extra else ''})"
 
 
+UFUNCS: dict = {}       # numpy ufunc -> Primitive (the registry's, set below)
+
 # ---- the float fast path of recording ----------------------------------------------------------
 # Scalar code (the book's examples, loops over floats) is mostly +, −, ×, / between a Python float
 # and a traced float. For those, TapeTracer's operators write the row themselves: the same row
@@ -436,11 +438,36 @@ def _float_operator(prim, name, reflected):
     return operator
 
 
+def _float_ufunc(self, ufunc, method, *inputs, **kwargs):
+    """np.sin(x), np.exp(x)... of a traced float on a lean trace: the same row as ``process``."""
+    x = self.primal
+    if type(x) is float and len(inputs) == 1 and method == "__call__" and not kwargs:
+        trace = self.trace
+        prim = UFUNCS.get(ufunc)
+        if prim is not None and prim.scalar_partials is not None and not trace.explore \
+                and not _cost.ACTIVE and prim.scalar_impl is not None:
+            ans = prim.scalar_impl(x)
+            if type(ans) is float:
+                try:
+                    local = prim.scalar_partials(ans, x)
+                except (ZeroDivisionError, ValueError, OverflowError):
+                    local = None
+                rows = trace.rows
+                rows.append((prim, (self.index,), (x,), ans if prim.keep_ans else None,
+                             _NO_PARAMS, ()))
+                trace.local.append(local)
+                return TapeTracer(ans, trace, len(rows) - 1)
+    return Tracer.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
+
+
 def _install_float_operators():
     from . import primitives as P
+    global UFUNCS
+    UFUNCS = P.UFUNCS
     for prim, name in ((P.add, "add"), (P.sub, "sub"), (P.mul, "mul"), (P.div, "truediv")):
         setattr(TapeTracer, f"__{name}__", _float_operator(prim, f"__{name}__", False))
         setattr(TapeTracer, f"__r{name}__", _float_operator(prim, f"__r{name}__", True))
+    TapeTracer.__array_ufunc__ = _float_ufunc
 
 
 _install_float_operators()
