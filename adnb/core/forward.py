@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import MissingRuleError
 from . import cost as _cost
 from .reverse import call_as_numpy, fix_nonfinite, nonfinite
-from .tracer import LEVELS, Tracer, shape_of, unwrap
+from .tracer import _NO_PARAMS, LEVELS, Tracer, shape_of, unwrap
 
 
 class DualTracer(Tracer):
@@ -116,8 +116,8 @@ class DualTrace:
                 vx, tangents = x, (None,)
             primals = (vx,)
             plain = type(vx) is float or not isinstance(vx, Tracer)
-            if not plain:
-                ans = prim(vx, **params)        # outer transformations see the operation too
+            if not plain:               # outer transformations see the operation too
+                ans = vx.trace.process(prim, primals, params)
             elif type(vx) is float and prim.scalar_impl is not None:
                 ans = prim.scalar_impl(vx)
             else:
@@ -135,8 +135,13 @@ class DualTrace:
             primals, tangents = (vx, vy), (tx, ty)
             plain = not ((type(vx) is not float and isinstance(vx, Tracer))
                          or (type(vy) is not float and isinstance(vy, Tracer)))
-            if not plain:
-                ans = prim(vx, vy, **params)
+            if not plain:               # the outer tracer's transformation, or the innermost
+                if not isinstance(vy, Tracer):
+                    ans = vx.trace.process(prim, primals, params)
+                elif not isinstance(vx, Tracer):
+                    ans = vy.trace.process(prim, primals, params)
+                else:
+                    ans = prim(vx, vy, **params)
             else:
                 ans = prim.impl(vx, vy, **params) if params else prim.impl(vx, vy)
         else:
@@ -362,19 +367,22 @@ def _float_operator(prim, name, reflected):
 
 def _float_ufunc(self, ufunc, method, *inputs, **kwargs):
     """np.sin(x), np.exp(x)... of a dual number with float primal and tangent."""
-    x, tx = self.primal, self.tangent
-    if type(x) is float and type(tx) is float and len(inputs) == 1 and method == "__call__" \
-            and not kwargs and self.trace.batch is None and not _cost.ACTIVE:
+    if len(inputs) == 1 and method == "__call__" and not kwargs:
         prim = UFUNCS.get(ufunc)
-        if prim is not None and prim.scalar_partials is not None and prim.scalar_impl is not None:
-            ans = prim.scalar_impl(x)
-            if type(ans) is float:
-                try:
-                    t_out = prim.scalar_partials(ans, x)[0] * tx
-                except (ZeroDivisionError, ValueError, OverflowError):
-                    t_out = None
-                if t_out is not None and t_out - t_out == 0:
-                    return DualTracer(ans, self.trace, t_out)
+        if prim is not None:
+            x, tx = self.primal, self.tangent
+            if type(x) is float and type(tx) is float and prim.scalar_partials is not None \
+                    and self.trace.batch is None and not _cost.ACTIVE \
+                    and prim.scalar_impl is not None:
+                ans = prim.scalar_impl(x)
+                if type(ans) is float:
+                    try:
+                        t_out = prim.scalar_partials(ans, x)[0] * tx
+                    except (ZeroDivisionError, ValueError, OverflowError):
+                        t_out = None
+                    if t_out is not None and t_out - t_out == 0:
+                        return DualTracer(ans, self.trace, t_out)
+            return self.trace.process(prim, inputs, _NO_PARAMS)
     return Tracer.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
 
 

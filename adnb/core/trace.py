@@ -178,8 +178,8 @@ class Trace:
                 vx, parents = x, (-1,)
             vals = (vx,)
             plain = type(vx) is float or not isinstance(vx, Tracer)
-            if not plain:
-                ans = prim(vx, **params)        # outer transformations see the operation too
+            if not plain:               # outer transformations see the operation too
+                ans = vx.trace.process(prim, vals, params)
             elif type(vx) is float and prim.scalar_impl is not None:
                 ans = prim.scalar_impl(vx)
             else:
@@ -197,8 +197,13 @@ class Trace:
             vals, parents = (vx, vy), (px, py)
             plain = not ((type(vx) is not float and isinstance(vx, Tracer))
                          or (type(vy) is not float and isinstance(vy, Tracer)))
-            if not plain:
-                ans = prim(vx, vy, **params)
+            if not plain:               # the outer tracer's transformation, or the innermost
+                if not isinstance(vy, Tracer):
+                    ans = vx.trace.process(prim, vals, params)
+                elif not isinstance(vx, Tracer):
+                    ans = vy.trace.process(prim, vals, params)
+                else:
+                    ans = prim(vx, vy, **params)
             else:
                 ans = prim.impl(vx, vy, **params) if params else prim.impl(vx, vy)
         else:
@@ -439,24 +444,27 @@ def _float_operator(prim, name, reflected):
 
 
 def _float_ufunc(self, ufunc, method, *inputs, **kwargs):
-    """np.sin(x), np.exp(x)... of a traced float on a lean trace: the same row as ``process``."""
-    x = self.primal
-    if type(x) is float and len(inputs) == 1 and method == "__call__" and not kwargs:
-        trace = self.trace
+    """np.sin(x), np.exp(x)... of a traced float on a lean trace: the same row as ``process``.
+    (Other unary calls go straight to ``process``, as in ``Tracer.__array_ufunc__``.)"""
+    if len(inputs) == 1 and method == "__call__" and not kwargs:
         prim = UFUNCS.get(ufunc)
-        if prim is not None and prim.scalar_partials is not None and not trace.explore \
-                and not _cost.ACTIVE and prim.scalar_impl is not None:
-            ans = prim.scalar_impl(x)
-            if type(ans) is float:
-                try:
-                    local = prim.scalar_partials(ans, x)
-                except (ZeroDivisionError, ValueError, OverflowError):
-                    local = None
-                rows = trace.rows
-                rows.append((prim, (self.index,), (x,), ans if prim.keep_ans else None,
-                             _NO_PARAMS, ()))
-                trace.local.append(local)
-                return TapeTracer(ans, trace, len(rows) - 1)
+        if prim is not None:
+            x = self.primal
+            trace = self.trace
+            if type(x) is float and prim.scalar_partials is not None and not trace.explore \
+                    and not _cost.ACTIVE and prim.scalar_impl is not None:
+                ans = prim.scalar_impl(x)
+                if type(ans) is float:
+                    try:
+                        local = prim.scalar_partials(ans, x)
+                    except (ZeroDivisionError, ValueError, OverflowError):
+                        local = None
+                    rows = trace.rows
+                    rows.append((prim, (self.index,), (x,), ans if prim.keep_ans else None,
+                                 _NO_PARAMS, ()))
+                    trace.local.append(local)
+                    return TapeTracer(ans, trace, len(rows) - 1)
+            return trace.process(prim, inputs, _NO_PARAMS)
     return Tracer.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
 
 
