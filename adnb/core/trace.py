@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+from types import MappingProxyType
 
 import numpy as np
 
@@ -124,6 +125,15 @@ class Trace:
         events: control-flow events (explore mode).
     """
 
+    # What only explore mode and ``finish`` fill in: read-only empty defaults on the class, so
+    # that the lean traces of grad/vjp/jacrev (one per call) cost less to make.
+    locs = MappingProxyType({})         # explore mode: node index -> (file, line, function)
+    names = MappingProxyType({})        # explore mode: node index -> the user's variable name
+    events = ()                         # explore mode: BranchEvent list
+    outputs = output_values = output_names = ()
+    function_name = None
+    _nodes_cache = None
+
     def __init__(self, explore=False):
         self.level = next(LEVELS)
         # One row per node: (prim, parents, args, ans, params, shape). Tuples are the cheapest
@@ -132,16 +142,10 @@ class Trace:
         # Local partials ∂v_i/∂v_j of node i, when computed while recording (plain floats, lean
         # mode, ``Primitive.scalar_partials``); None otherwise. Parallel to ``rows``.
         self.local = []
-        self.locs = {}       # explore mode: node index -> (file, line, function)
-        self.names = {}      # explore mode: node index -> the user's variable name
-        self._nodes_cache = None
         self.inputs = []
-        self.outputs = []
-        self.output_values = []
-        self.output_names = []
         self.explore = explore
-        self.events = []
-        self.function_name = None
+        if explore:
+            self.locs, self.names, self.events = {}, {}, []
 
     # ---- recording ------------------------------------------------------------------------
     @property
