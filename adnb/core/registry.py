@@ -47,12 +47,12 @@ class Primitive:
         symbol / formula: how displays write it: ``formula.format(*parent_names, **params)``.
     """
 
-    __slots__ = ("name", "impl", "scalar_impl", "scalar_partials", "partials", "jvp", "vjp", "keep", "keep_args",
-                 "keep_ans", "elementwise", "variadic", "differentiable", "formula", "latex",
-                 "flops", "jvp_batched", "doc")
+    __slots__ = ("name", "impl", "scalar_impl", "scalar_partials", "partials", "jvp", "vjp",
+                 "keep", "keep_args", "keep_ans", "elementwise", "variadic", "differentiable",
+                 "formula", "latex", "flops", "jvp_batched", "doc")
 
-    def __init__(self, name, impl, *, scalar_impl=None, scalar_partials=None, partials=None, jvp=None, vjp=None,
-                 keep="", elementwise=False, variadic=False, differentiable=True,
+    def __init__(self, name, impl, *, scalar_impl=None, scalar_partials=None, partials=None,
+                 jvp=None, vjp=None, keep="", elementwise=False, variadic=False, differentiable=True,
                  formula=None, latex=None, flops=None, jvp_batched=None, doc=""):
         self.name = name
         self.impl = impl
