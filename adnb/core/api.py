@@ -65,6 +65,9 @@ def as_input(x, what="argument"):
         "np.array, or leave this argument out of argnums.")
 
 
+_STRUCTURES = (tuple, list, dict)
+
+
 def tree_flatten(tree):
     """Leaves of nested tuples/lists/dicts, and a function that rebuilds the structure."""
     if isinstance(tree, (tuple, list)):
@@ -332,22 +335,27 @@ def jvp(f, primals, tangents):
     dual = DualTrace()
     boxed = []
     for a, (p, t) in enumerate(zip(primals, tangents)):
-        pl, unflatten = tree_flatten(p)
-        tl, _ = tree_flatten(t)
-        if len(pl) != len(tl):
-            raise ValueError(f"jvp: tangent {a} does not have the structure of primal {a}")
+        if isinstance(p, _STRUCTURES) or isinstance(t, _STRUCTURES):
+            pl, unflatten = tree_flatten(p)
+            tl, _ = tree_flatten(t)
+            if len(pl) != len(tl):
+                raise ValueError(f"jvp: tangent {a} does not have the structure of primal {a}")
+        else:                       # one number or array: the common case, no tree to rebuild
+            pl, tl, unflatten = (p,), (t,), None
         leaves = []
         for x, v in zip(pl, tl):
-            x = as_input(x, f"primal {a}")
-            v = as_input(v, f"tangent {a}")
+            x = as_input(x, lambda: f"primal {a}")
+            v = as_input(v, lambda: f"tangent {a}")
             if shape_of(x) != shape_of(v):
                 raise ValueError(f"jvp: tangent of shape {shape_of(v)} for a primal of shape "
                                  f"{shape_of(x)}")
             leaves.append(dual.new_input(x, v))
-        boxed.append(unflatten(leaves))
+        boxed.append(leaves[0] if unflatten is None else unflatten(leaves))
     if _cost.ACTIVE:
         _cost.add_passes(forward=1)
     out = call_user(f, *boxed)
+    if type(out) is DualTracer and out.trace is dual:
+        return out.primal, out.tangent          # one output, as most functions return
     leaves, unflatten = tree_flatten(out)
     ps, ts = [], []
     for o in leaves:
