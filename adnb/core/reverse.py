@@ -171,11 +171,12 @@ def backward(trace, seeds, keep_all=False):
     Returns:
         list of adjoints by node index (None where no path leads to a seeded output).
 
-    Array contributions are checked for inf/nan (``settle``) only when they need to be: an inf
-    or nan in any contribution reaches the inputs' adjoints (rules pass it on or select it, never
-    drop it), so a sweep whose input adjoints are all finite had none, and only a sweep that ends
-    with an inf/nan is run again with every contribution checked (zero seed × inf → 0, and the
-    warning that names the operation).
+    Array contributions are checked for inf/nan (``settle``) only when they need to be. An inf or
+    nan in a contribution reaches an input's adjoint (rules pass it on), unless a selecting rule
+    (where, clip, maximum) routes that entry to the branch not taken, whose derivative is exactly
+    0 whatever the partials beyond it: then the result is finite and right. So a sweep whose input
+    adjoints are all finite stands, and only one that ends with an inf/nan runs again with every
+    contribution checked (zero seed × inf → 0, and the warning that names the operation).
     """
     start = max(seeds)
     if _cost.ACTIVE:
