@@ -42,16 +42,7 @@ import adnb  # noqa: E402
 from adnb.display import (adjoint_code, draw_graph, graph_png, graph_svg, sweep_steps,  # noqa: E402
                           tangent_code, trace_table)
 from adnb.display import svg as _svg  # noqa: E402
-
-
-def book_8_65(x1, x2):
-    v3 = x1 * x2
-    v4 = np.sin(x2)
-    v5 = np.exp(v3)
-    v6 = v3 - v4
-    v7 = v5 + v6
-    v8 = v5 * v6
-    return v7, v8
+from tests.functions import book_8_65  # noqa: E402  (the book's eqs. 8.49/8.65, v3 … v8)
 
 
 def loop_10k(x):

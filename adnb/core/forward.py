@@ -17,7 +17,9 @@ import numpy as np
 from ..errors import MissingRuleError
 from . import cost as _cost
 from .reverse import call_as_numpy, fix_nonfinite, nonfinite
-from .tracer import _NO_PARAMS, LEVELS, Tracer, shape_of, unwrap
+from .registry import UFUNCS
+from .tracer import (_NO_PARAMS, LEVELS, Tracer, install_float_fast_paths, outer_process,
+                     shape_of, unwrap)
 
 
 class DualTracer(Tracer):
@@ -117,7 +119,7 @@ class DualTrace:
             primals = (vx,)
             plain = type(vx) is float or not isinstance(vx, Tracer)
             if not plain:               # outer transformations see the operation too
-                ans = vx.trace.process(prim, primals, params)
+                ans = outer_process(prim, primals, params)
             elif type(vx) is float and prim.scalar_impl is not None:
                 ans = prim.scalar_impl(vx)
             else:
@@ -135,13 +137,8 @@ class DualTrace:
             primals, tangents = (vx, vy), (tx, ty)
             plain = not ((type(vx) is not float and isinstance(vx, Tracer))
                          or (type(vy) is not float and isinstance(vy, Tracer)))
-            if not plain:               # the outer tracer's transformation, or the innermost
-                if not isinstance(vy, Tracer):
-                    ans = vx.trace.process(prim, primals, params)
-                elif not isinstance(vx, Tracer):
-                    ans = vy.trace.process(prim, primals, params)
-                else:
-                    ans = prim(vx, vy, **params)
+            if not plain:
+                ans = outer_process(prim, primals, params)
             else:
                 ans = prim.impl(vx, vy, **params) if params else prim.impl(vx, vy)
         else:
@@ -157,7 +154,7 @@ class DualTrace:
                 primals.append(v)
                 if plain and type(v) is not float and isinstance(v, Tracer):
                     plain = False
-            ans = prim(*primals, **params) if not plain else prim.impl(*primals, **params)
+            ans = outer_process(prim, primals, params) if not plain else prim.impl(*primals, **params)
         if _cost.ACTIVE:
             if plain:
                 _cost.record(prim, primals, ans, params)
@@ -323,8 +320,6 @@ def _sweep(trace, seed):
     return [_cost.unwrap_count(t) for t in tan] if counter is not None else tan
 
 
-UFUNCS: dict = {}       # numpy ufunc -> Primitive (the registry's, set below)
-
 # ---- the float fast path of forward mode --------------------------------------------------------
 # As for recording (trace.py): +, −, ×, / of dual numbers with float primal and tangent, against a
 # Python float or another such dual number, computed here in one step; everything else (arrays,
@@ -386,14 +381,4 @@ def _float_ufunc(self, ufunc, method, *inputs, **kwargs):
     return Tracer.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
 
 
-def _install_float_operators():
-    from . import primitives as P
-    global UFUNCS
-    UFUNCS = P.UFUNCS
-    for prim, name in ((P.add, "add"), (P.sub, "sub"), (P.mul, "mul"), (P.div, "truediv")):
-        setattr(DualTracer, f"__{name}__", _float_operator(prim, f"__{name}__", False))
-        setattr(DualTracer, f"__r{name}__", _float_operator(prim, f"__r{name}__", True))
-    DualTracer.__array_ufunc__ = _float_ufunc
-
-
-_install_float_operators()
+install_float_fast_paths(DualTracer, _float_operator, _float_ufunc)

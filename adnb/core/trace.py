@@ -21,7 +21,9 @@ from types import MappingProxyType
 import numpy as np
 
 from . import cost as _cost
-from .tracer import _NO_PARAMS, LEVELS, Tracer, shape_of, stub_of, unwrap
+from .registry import UFUNCS
+from .tracer import (_NO_PARAMS, LEVELS, Tracer, install_float_fast_paths, outer_process,
+                     shape_of, stub_of, unwrap)
 
 # frames in these directories are machinery, not the user's code (for source locations)
 _CORE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -183,7 +185,7 @@ class Trace:
             vals = (vx,)
             plain = type(vx) is float or not isinstance(vx, Tracer)
             if not plain:               # outer transformations see the operation too
-                ans = vx.trace.process(prim, vals, params)
+                ans = outer_process(prim, vals, params)
             elif type(vx) is float and prim.scalar_impl is not None:
                 ans = prim.scalar_impl(vx)
             else:
@@ -201,13 +203,8 @@ class Trace:
             vals, parents = (vx, vy), (px, py)
             plain = not ((type(vx) is not float and isinstance(vx, Tracer))
                          or (type(vy) is not float and isinstance(vy, Tracer)))
-            if not plain:               # the outer tracer's transformation, or the innermost
-                if not isinstance(vy, Tracer):
-                    ans = vx.trace.process(prim, vals, params)
-                elif not isinstance(vx, Tracer):
-                    ans = vy.trace.process(prim, vals, params)
-                else:
-                    ans = prim(vx, vy, **params)
+            if not plain:
+                ans = outer_process(prim, vals, params)
             else:
                 ans = prim.impl(vx, vy, **params) if params else prim.impl(vx, vy)
         else:
@@ -224,7 +221,7 @@ class Trace:
                 vals.append(v)
                 if plain and type(v) is not float and isinstance(v, Tracer):
                     plain = False
-            ans = prim(*vals, **params) if not plain else prim.impl(*vals, **params)
+            ans = outer_process(prim, vals, params) if not plain else prim.impl(*vals, **params)
         if plain and _cost.ACTIVE:
             _cost.record(prim, vals, ans, params)
         if not prim.differentiable:
@@ -405,8 +402,6 @@ def format_formula(node, names=None):
         return f"{node.prim.name}({', '.join(ops)}{', ' + extra if extra else ''})"
 
 
-UFUNCS: dict = {}       # numpy ufunc -> Primitive (the registry's, set below)
-
 # ---- the float fast path of recording ----------------------------------------------------------
 # Scalar code (the book's examples, loops over floats) is mostly +, −, ×, / between a Python float
 # and a traced float. For those, TapeTracer's operators write the row themselves: the same row
@@ -472,14 +467,4 @@ def _float_ufunc(self, ufunc, method, *inputs, **kwargs):
     return Tracer.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
 
 
-def _install_float_operators():
-    from . import primitives as P
-    global UFUNCS
-    UFUNCS = P.UFUNCS
-    for prim, name in ((P.add, "add"), (P.sub, "sub"), (P.mul, "mul"), (P.div, "truediv")):
-        setattr(TapeTracer, f"__{name}__", _float_operator(prim, f"__{name}__", False))
-        setattr(TapeTracer, f"__r{name}__", _float_operator(prim, f"__r{name}__", True))
-    TapeTracer.__array_ufunc__ = _float_ufunc
-
-
-_install_float_operators()
+install_float_fast_paths(TapeTracer, _float_operator, _float_ufunc)

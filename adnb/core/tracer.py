@@ -318,7 +318,8 @@ def _refusal(name):
     if name in _INPLACE_METHODS:
         message = (f"x.{name}() changes the array in place, which is not supported on traced "
                    "values (the old values are needed for the reverse sweep). Use the function "
-                   f"form that returns a new array instead (e.g. np.{name}(x) where numpy has one).")
+                   f"form that returns a new array instead (e.g. np.{name}(x) where numpy has "
+                   "one).")
         error = InPlaceError
     else:
         message = None
@@ -334,6 +335,27 @@ for _name in dir(np.ndarray):
     if not _name.startswith("_") and not hasattr(Tracer, _name):
         setattr(Tracer, _name, _refusal(_name))
 del _name
+
+
+def outer_process(prim, vals, params):
+    """Hand an operation on to the transformations outside the current one (its values still
+    hold their tracers): the one tracer's transformation, or for several the innermost (bind)."""
+    found = None
+    for v in vals:
+        if isinstance(v, Tracer):
+            if found is not None:
+                return prim(*vals, **params)
+            found = v
+    return found.trace.process(prim, tuple(vals), params)
+
+
+def install_float_fast_paths(cls, make_operator, ufunc_method):
+    """Give a tracer class its float fast paths (trace.py, forward.py): ``make_operator(prim,
+    dunder, reflected)`` for + − × / and their reflections, and an ``__array_ufunc__``."""
+    for prim, name in ((P.add, "add"), (P.sub, "sub"), (P.mul, "mul"), (P.div, "truediv")):
+        setattr(cls, f"__{name}__", make_operator(prim, f"__{name}__", False))
+        setattr(cls, f"__r{name}__", make_operator(prim, f"__r{name}__", True))
+    cls.__array_ufunc__ = ufunc_method
 
 
 def unwrap(x):
