@@ -18,8 +18,8 @@ from ..errors import MissingRuleError
 from . import cost as _cost
 from .reverse import call_as_numpy, fix_nonfinite, nonfinite
 from .registry import UFUNCS
-from .tracer import (_NO_PARAMS, LEVELS, Tracer, install_float_fast_paths, outer_process,
-                     shape_of, unwrap)
+from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, install_float_fast_paths,
+                     outer_process, shape_of, unwrap)
 
 
 class DualTracer(Tracer):
@@ -117,7 +117,7 @@ class DualTrace:
             else:
                 vx, tangents = x, (None,)
             primals = (vx,)
-            plain = type(vx) is float or not isinstance(vx, Tracer)
+            plain = type(vx) in _PLAIN or not isinstance(vx, Tracer)
             if not plain:               # outer transformations see the operation too
                 ans = outer_process(prim, primals, params)
             elif type(vx) is float and prim.scalar_impl is not None:
@@ -135,8 +135,8 @@ class DualTrace:
             else:
                 vy, ty = y, None
             primals, tangents = (vx, vy), (tx, ty)
-            plain = not ((type(vx) is not float and isinstance(vx, Tracer))
-                         or (type(vy) is not float and isinstance(vy, Tracer)))
+            plain = (type(vx) in _PLAIN or not isinstance(vx, Tracer)) \
+                and (type(vy) in _PLAIN or not isinstance(vy, Tracer))
             if not plain:
                 ans = outer_process(prim, primals, params)
             else:
@@ -327,35 +327,39 @@ def _sweep(trace, seed):
 
 def _float_operator(prim, name, reflected):
     impl, partials = prim.impl, prim.scalar_partials
-    general = getattr(Tracer, name)
 
     def operator(self, other):
         x = self.primal
         tx = self.tangent
-        if type(x) is float and type(tx) is float and self.trace.batch is None \
-                and not _cost.ACTIVE:
-            t = type(other)
+        trace = self.trace
+        t = type(other)
+        if type(x) is float and type(tx) is float and trace.batch is None and not _cost.ACTIVE:
             if t is float or t is int:
                 vals = (other, x) if reflected else (x, other)
                 ty = None
-            elif t is DualTracer and other.trace is self.trace and type(other.primal) is float \
+            elif t is DualTracer and other.trace is trace and type(other.primal) is float \
                     and type(other.tangent) is float:
                 vals, ty = (x, other.primal), other.tangent
             else:
-                return general(self, other)
-            ans = impl(*vals)
-            if type(ans) is float:
-                try:
-                    d = partials(ans, *vals)
-                except (ZeroDivisionError, ValueError, OverflowError):
-                    return general(self, other)
-                if ty is not None:
-                    t_out = d[0] * tx + d[1] * ty                # eq. (8.57)
-                else:
-                    t_out = d[1] * tx if reflected else d[0] * tx
-                if t_out - t_out == 0:                           # finite: done
-                    return DualTracer(ans, self.trace, t_out)
-        return general(self, other)
+                vals = None
+            if vals is not None:
+                ans = impl(*vals)
+                if type(ans) is float:
+                    try:
+                        d = partials(ans, *vals)
+                    except (ZeroDivisionError, ValueError, OverflowError):
+                        d = None                                 # the general path reports it
+                    if d is not None:
+                        if ty is not None:
+                            t_out = d[0] * tx + d[1] * ty        # eq. (8.57)
+                        else:
+                            t_out = d[1] * tx if reflected else d[0] * tx
+                        if t_out - t_out == 0:                   # finite: done
+                            return DualTracer(ans, trace, t_out)
+        # the general path: a constant or a tracer of this trace on the other side need no bind
+        if t in _PLAIN or (t is DualTracer and other.trace is trace):
+            return trace.process(prim, (other, self) if reflected else (self, other), _NO_PARAMS)
+        return prim(other, self) if reflected else prim(self, other)
     operator.__name__ = name
     return operator
 

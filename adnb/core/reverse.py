@@ -224,23 +224,25 @@ def _sweep(trace, adj, start, keep_all, checked):
             continue
         if not keep_all:
             adj[i] = None
+        vjp, partials = prim.vjp, prim.partials
+        inline = not prim.variadic and (vjp is not None or partials is not None)
         k = -1
         for p in parents:
             k += 1
             if p < 0:
                 continue
-            if type(g) is float and not prim.variadic:     # fast path for scalar code:
-                try:                                       # `contribution`, inlined
-                    if prim.vjp is None:
-                        c = g * prim.partials[k](ans, *args)     # v̄_j ∂v_j/∂v_k
+            if inline:                                     # `contribution`, inlined
+                try:
+                    if vjp is None:
+                        c = g * partials[k](ans, *args)    # v̄_j ∂v_j/∂v_k
                     else:
-                        rule = prim.vjp[k]
+                        rule = vjp[k]
                         if rule is None:
                             continue
-                        c = rule(g, ans, *args, **params)
+                        c = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
                 except ZeroDivisionError:
                     c = contribution(prim, k, g, ans, args, params)
-            else:                                          # arrays, nested tracers
+            else:
                 c = contribution(prim, k, g, ans, args, params)
                 if c is None:
                     continue
@@ -248,8 +250,8 @@ def _sweep(trace, adj, start, keep_all, checked):
                 if checked:
                     c = settle(c, g, trace, i, k)
                 elif prim.elementwise:                     # sum over broadcast dimensions
-                    target = shape_of(args[k])
-                    if shape_of(c) != target:
+                    target = rows[p][5]                    # (the parent's shape)
+                    if (c.shape if type(c) is np.ndarray else shape_of(c)) != target:
                         c = unbroadcast(c, target)
             elif checked and c - c != 0:
                 c = settle(c, g, trace, i, k)

@@ -22,8 +22,8 @@ import numpy as np
 
 from . import cost as _cost
 from .registry import UFUNCS
-from .tracer import (_NO_PARAMS, LEVELS, Tracer, install_float_fast_paths, outer_process,
-                     shape_of, stub_of, unwrap)
+from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, install_float_fast_paths,
+                     outer_process, shape_of, stub_of, unwrap)
 
 # frames in these directories are machinery, not the user's code (for source locations)
 _CORE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -183,7 +183,7 @@ class Trace:
             else:
                 vx, parents = x, (-1,)
             vals = (vx,)
-            plain = type(vx) is float or not isinstance(vx, Tracer)
+            plain = type(vx) in _PLAIN or not isinstance(vx, Tracer)
             if not plain:               # outer transformations see the operation too
                 ans = outer_process(prim, vals, params)
             elif type(vx) is float and prim.scalar_impl is not None:
@@ -201,8 +201,8 @@ class Trace:
             else:
                 vy, py = y, -1
             vals, parents = (vx, vy), (px, py)
-            plain = not ((type(vx) is not float and isinstance(vx, Tracer))
-                         or (type(vy) is not float and isinstance(vy, Tracer)))
+            plain = (type(vx) in _PLAIN or not isinstance(vx, Tracer)) \
+                and (type(vy) in _PLAIN or not isinstance(vy, Tracer))
             if not plain:
                 ans = outer_process(prim, vals, params)
             else:
@@ -238,9 +238,14 @@ class Trace:
                 except (ZeroDivisionError, ValueError, OverflowError):
                     pass                # the sweep's rules handle (and report) this point
         else:
-            shape = shape_of(ans)
-            if not prim.keep_args:
-                vals = [v if p < 0 else stub_of(v) for v, p in zip(vals, parents)]
+            shape = ans.shape if type(ans) is np.ndarray else shape_of(ans)
+            if not prim.keep_args:      # only the shapes of the arguments (shared stubs)
+                if n == 1:
+                    vals = (stub_of(vx),) if parents[0] >= 0 else vals
+                elif n == 2:
+                    vals = (stub_of(vx) if px >= 0 else vx, stub_of(vy) if py >= 0 else vy)
+                else:
+                    vals = [v if p < 0 else stub_of(v) for v, p in zip(vals, parents)]
         rows.append((prim, parents, vals, ans if prim.keep_ans else None, params, shape))
         self.local.append(local)
         return TapeTracer(ans, self, len(rows) - 1)
@@ -411,13 +416,12 @@ def format_formula(node, names=None):
 
 def _float_operator(prim, name, reflected):
     impl, partials, keep_ans = prim.impl, prim.scalar_partials, prim.keep_ans
-    general = getattr(Tracer, name)
 
     def operator(self, other):
         x = self.primal
         trace = self.trace
+        t = type(other)
         if type(x) is float and not trace.explore and not _cost.ACTIVE:
-            t = type(other)
             if t is float or t is int:
                 if reflected:
                     parents, vals = (-1, self.index), (other, x)
@@ -426,18 +430,22 @@ def _float_operator(prim, name, reflected):
             elif t is TapeTracer and other.trace is trace and type(other.primal) is float:
                 parents, vals = (self.index, other.index), (x, other.primal)
             else:
-                return general(self, other)
-            ans = impl(*vals)
-            if type(ans) is float:
-                try:
-                    local = partials(ans, *vals)
-                except (ZeroDivisionError, ValueError, OverflowError):
-                    local = None        # the sweep's rules handle (and report) this point
-                rows = trace.rows
-                rows.append((prim, parents, vals, ans if keep_ans else None, _NO_PARAMS, ()))
-                trace.local.append(local)
-                return TapeTracer(ans, trace, len(rows) - 1)
-        return general(self, other)
+                parents = None
+            if parents is not None:
+                ans = impl(*vals)
+                if type(ans) is float:
+                    try:
+                        local = partials(ans, *vals)
+                    except (ZeroDivisionError, ValueError, OverflowError):
+                        local = None    # the sweep's rules handle (and report) this point
+                    rows = trace.rows
+                    rows.append((prim, parents, vals, ans if keep_ans else None, _NO_PARAMS, ()))
+                    trace.local.append(local)
+                    return TapeTracer(ans, trace, len(rows) - 1)
+        # the general path: a constant or a tracer of this trace on the other side need no bind
+        if t in _PLAIN or (t is TapeTracer and other.trace is trace):
+            return trace.process(prim, (other, self) if reflected else (self, other), _NO_PARAMS)
+        return prim(other, self) if reflected else prim(self, other)
     operator.__name__ = name
     return operator
 

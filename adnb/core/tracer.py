@@ -46,9 +46,10 @@ _STUBS = {(): SCALAR_STUB}
 
 def stub_of(value):
     """The ``ShapeStub`` for a value's shape (one shared stub per shape: they are immutable)."""
-    if type(value) is float:
+    t = type(value)
+    if t is float:
         return SCALAR_STUB
-    shape = shape_of(value)
+    shape = value.shape if t is np.ndarray else shape_of(value)
     stub = _STUBS.get(shape)
     if stub is None:
         if len(_STUBS) > 4096:      # a program with endlessly many shapes: do not hoard them
