@@ -268,6 +268,31 @@ def test_vjp_signature():
     assert pullback((1.0, 10.0)) == (pytest.approx(13.0), pytest.approx(12.0))
 
 
+def test_derivatives_returned_can_be_modified_in_place():
+    """A gradient, tangent or pullback result is the caller's to modify: never a read-only
+    broadcast view (the adjoint of a sum is one inside the sweep) and never the caller's own
+    seed array or a view of it (the rules of + and reshape pass seeds straight through)."""
+    g = adnb.grad(lambda x: np.sum(np.sum(x, axis=0) ** 2))(np.ones((2, 3)))
+    g[0, 0] = 0.0                                   # would raise on a read-only view
+    np.testing.assert_array_equal(g, [[0.0, 4.0, 4.0], [4.0, 4.0, 4.0]])
+
+    u = np.ones(3)
+    _, pullback = adnb.vjp(lambda x: (x + 1.0).reshape(3, 1), np.zeros(3))
+    (r,) = pullback(u.reshape(3, 1))
+    r += 1.0
+    np.testing.assert_array_equal(u, np.ones(3))    # the cotangent is untouched
+    np.testing.assert_array_equal(r, 2 * np.ones(3))
+
+    v = np.ones(3)
+    _, t = adnb.jvp(lambda x: x + 0.0, (np.zeros(3),), (v,))
+    t *= 5.0
+    np.testing.assert_array_equal(v, np.ones(3))
+    _, ts = adnb.jvp(lambda x: (x + 0.0, x + np.zeros((2, 3))), (np.zeros(3),), (v,))
+    ts[0][0] = 7.0
+    ts[1][0, 0] = 7.0                               # a broadcast tangent, made writable
+    np.testing.assert_array_equal(v, np.ones(3))
+
+
 def test_jacobian_shapes():
     def f(A):            # (2, 3) -> (3,)
         return np.sin(A).sum(axis=0)

@@ -110,6 +110,16 @@ def _zeros_like(x):
     return np.zeros(s) if s else 0.0
 
 
+def _fresh(x, given=()):
+    """A derivative array handed back to the caller, safe to modify in place: a read-only
+    broadcast view (the adjoint of a sum), or the very array the caller passed in as a seed or a
+    view of it (identity rules such as those of + pass seeds straight through), is copied."""
+    if type(x) is np.ndarray and (not x.flags.writeable or any(
+            type(g) is np.ndarray and np.may_share_memory(x, g) for g in given)):
+        return x.copy()
+    return x
+
+
 def _independent_warning(fname):
     warnings.warn(f"the output of {fname} does not depend on the differentiated input(s); its "
                   "derivative is zero.", ADNBWarning, stacklevel=3)
@@ -209,12 +219,12 @@ def _value_and_grad(f, args, kwargs, nums, single):
     for start, n, unflatten in structures:
         if unflatten is None:               # one leaf: `start` is its node index
             gi = adj[start]
-            grads.append(gi if gi is not None else _zeros_like(rows[start][3]))
+            grads.append(_fresh(gi) if gi is not None else _zeros_like(rows[start][3]))
             continue
         g = []
         for i in trace.inputs[start:start + n]:
             gi = adj[i]
-            g.append(gi if gi is not None else _zeros_like(rows[i][3]))
+            g.append(_fresh(gi) if gi is not None else _zeros_like(rows[i][3]))
         grads.append(unflatten(g))
     return value, (grads[0] if single else tuple(grads))
 
@@ -264,7 +274,8 @@ def vjp(f, *primals):
         adj = backward(trace, seeds) if seeds else [None] * len(trace.rows)
         res = []
         for start, n, unflatten in structures:
-            res.append(unflatten([adj[i] if adj[i] is not None else _zeros_like(trace.rows[i][3])
+            res.append(unflatten([_fresh(adj[i], ct_leaves) if adj[i] is not None
+                                  else _zeros_like(trace.rows[i][3])
                                   for i in trace.inputs[start:start + n]]))
         return tuple(res)
     return out_values, vjp_fn
@@ -354,14 +365,15 @@ def jvp(f, primals, tangents):
     if _cost.ACTIVE:
         _cost.add_passes(forward=1)
     out = call_user(f, *boxed)
-    if type(out) is DualTracer and out.trace is dual:
-        return out.primal, out.tangent          # one output, as most functions return
+    if type(out) is DualTracer and out.trace is dual:      # one output, as most functions return
+        t = out.tangent
+        return out.primal, (_fresh(t, tangents) if type(t) is np.ndarray else t)
     leaves, unflatten = tree_flatten(out)
     ps, ts = [], []
     for o in leaves:
         if isinstance(o, DualTracer) and o.trace is dual:
             ps.append(o.primal)
-            ts.append(o.tangent)
+            ts.append(_fresh(o.tangent, tree_flatten(tangents)[0]))
         else:
             ps.append(o)
             ts.append(_zeros_like(o))
