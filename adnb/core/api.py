@@ -114,8 +114,11 @@ def _fresh(x, given=()):
     """A derivative array handed back to the caller, safe to modify in place: a read-only
     broadcast view (the adjoint of a sum), or the very array the caller passed in as a seed or a
     view of it (identity rules such as those of + pass seeds straight through), is copied."""
-    if type(x) is np.ndarray and (not x.flags.writeable or any(
-            type(g) is np.ndarray and np.may_share_memory(x, g) for g in given)):
+    if type(x) is not np.ndarray:
+        return x
+    if x.base is not None and not x.flags.writeable:        # (an array of its own is writable)
+        return x.copy()
+    if given and any(type(g) is np.ndarray and np.may_share_memory(x, g) for g in given):
         return x.copy()
     return x
 
@@ -355,8 +358,9 @@ def jvp(f, primals, tangents):
             pl, tl, unflatten = (p,), (t,), None
         leaves = []
         for x, v in zip(pl, tl):
-            x = as_input(x, lambda: f"primal {a}")
-            v = as_input(v, lambda: f"tangent {a}")
+            if not (type(x) is type(v) is np.ndarray and x.dtype == v.dtype == np.float64):
+                x = as_input(x, lambda: f"primal {a}")
+                v = as_input(v, lambda: f"tangent {a}")
             if shape_of(x) != shape_of(v):
                 raise ValueError(f"jvp: tangent of shape {shape_of(v)} for a primal of shape "
                                  f"{shape_of(x)}")
@@ -367,7 +371,7 @@ def jvp(f, primals, tangents):
     out = call_user(f, *boxed)
     if type(out) is DualTracer and out.trace is dual:      # one output, as most functions return
         t = out.tangent
-        return out.primal, (_fresh(t, tangents) if type(t) is np.ndarray else t)
+        return out.primal, _fresh(t, tangents)
     leaves, unflatten = tree_flatten(out)
     ps, ts = [], []
     for o in leaves:

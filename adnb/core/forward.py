@@ -118,8 +118,8 @@ class DualTrace:
                 vx, tangents = x, (None,)
             primals = (vx,)
             plain = type(vx) in _PLAIN or not isinstance(vx, Tracer)
-            if not plain:               # outer transformations see the operation too
-                ans = outer_process(prim, primals, params)
+            if not plain:               # the outer transformation sees the operation too
+                ans = vx.trace.process(prim, primals, params)
             elif type(vx) is float and prim.scalar_impl is not None:
                 ans = prim.scalar_impl(vx)
             else:
@@ -199,8 +199,9 @@ class DualTrace:
                 t_out = c if t_out is None else t_out + c   # sum over parents: eq. (8.57)
         if t_out is None:
             return ans
-        if prim.elementwise and not (type(t_out) is float and type(ans) is float):
-            t_out = broadcast_tangent(t_out, ans, batch)
+        if prim.elementwise and not (type(t_out) is float and type(ans) is float) \
+                and (batch is not None or shape_of(t_out) != shape_of(ans)):
+            t_out = broadcast_tangent(t_out, ans, batch)    # x + 1.0 with ẋ a scalar, etc.
         return DualTracer(ans, self, t_out)
 
     def _process_counted(self, prim, primals, tangents, ans, params):

@@ -60,6 +60,8 @@ def nonfinite(c):
         return not isfinite(c)
     if t is _cost.CountTracer:
         return nonfinite(c.primal)
+    if isinstance(c, Tracer):       # (first: isinstance is slow for a type it is not)
+        return False
     if isinstance(c, (np.floating, np.ndarray)):
         return not np.isfinite(c).all()
     return False

@@ -184,8 +184,8 @@ class Trace:
                 vx, parents = x, (-1,)
             vals = (vx,)
             plain = type(vx) in _PLAIN or not isinstance(vx, Tracer)
-            if not plain:               # outer transformations see the operation too
-                ans = outer_process(prim, vals, params)
+            if not plain:               # the outer transformation sees the operation too
+                ans = vx.trace.process(prim, vals, params)
             elif type(vx) is float and prim.scalar_impl is not None:
                 ans = prim.scalar_impl(vx)
             else:
