@@ -348,6 +348,7 @@ def jvp(f, primals, tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     dual = DualTrace()
     boxed = []
+    seeds = []                  # the caller's tangent arrays: never handed back as results
     for a, (p, t) in enumerate(zip(primals, tangents)):
         if isinstance(p, _STRUCTURES) or isinstance(t, _STRUCTURES):
             pl, unflatten = tree_flatten(p)
@@ -356,6 +357,7 @@ def jvp(f, primals, tangents):
                 raise ValueError(f"jvp: tangent {a} does not have the structure of primal {a}")
         else:                       # one number or array: the common case, no tree to rebuild
             pl, tl, unflatten = (p,), (t,), None
+        seeds.extend(tl)
         leaves = []
         for x, v in zip(pl, tl):
             if not (type(x) is type(v) is np.ndarray and x.dtype == v.dtype == np.float64):
@@ -370,14 +372,13 @@ def jvp(f, primals, tangents):
         _cost.add_passes(forward=1)
     out = call_user(f, *boxed)
     if type(out) is DualTracer and out.trace is dual:      # one output, as most functions return
-        t = out.tangent
-        return out.primal, _fresh(t, tangents)
+        return out.primal, _fresh(out.tangent, seeds)
     leaves, unflatten = tree_flatten(out)
     ps, ts = [], []
     for o in leaves:
         if isinstance(o, DualTracer) and o.trace is dual:
             ps.append(o.primal)
-            ts.append(_fresh(o.tangent, tree_flatten(tangents)[0]))
+            ts.append(_fresh(o.tangent, seeds))
         else:
             ps.append(o)
             ts.append(_zeros_like(o))
