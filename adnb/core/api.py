@@ -222,12 +222,14 @@ def _value_and_grad(f, args, kwargs, nums, single):
     for start, n, unflatten in structures:
         if unflatten is None:               # one leaf: `start` is its node index
             gi = adj[start]
-            grads.append(_fresh(gi) if gi is not None else _zeros_like(rows[start][3]))
+            grads.append(gi if type(gi) is float else _fresh(gi) if gi is not None
+                         else _zeros_like(rows[start][3]))
             continue
         g = []
         for i in trace.inputs[start:start + n]:
             gi = adj[i]
-            g.append(_fresh(gi) if gi is not None else _zeros_like(rows[i][3]))
+            g.append(gi if type(gi) is float else _fresh(gi) if gi is not None
+                     else _zeros_like(rows[i][3]))
         grads.append(unflatten(g))
     return value, (grads[0] if single else tuple(grads))
 
