@@ -222,15 +222,12 @@ def _value_and_grad(f, args, kwargs, nums, single):
     for start, n, unflatten in structures:
         if unflatten is None:               # one leaf: `start` is its node index
             gi = adj[start]
-            grads.append(gi if type(gi) is float else _fresh(gi) if gi is not None
-                         else _zeros_like(rows[start][3]))
+            if type(gi) is not float:       # (a float, the scalar case, is final as it is)
+                gi = _zeros_like(rows[start][3]) if gi is None else _fresh(gi)
+            grads.append(gi)
             continue
-        g = []
-        for i in trace.inputs[start:start + n]:
-            gi = adj[i]
-            g.append(gi if type(gi) is float else _fresh(gi) if gi is not None
-                     else _zeros_like(rows[i][3]))
-        grads.append(unflatten(g))
+        grads.append(unflatten([_zeros_like(rows[i][3]) if adj[i] is None else _fresh(adj[i])
+                                for i in trace.inputs[start:start + n]]))
     return value, (grads[0] if single else tuple(grads))
 
 

@@ -410,7 +410,7 @@ def format_formula(node, names=None):
 # ---- the float fast path of recording ----------------------------------------------------------
 # Scalar code (the book's examples, loops over floats) is mostly +, −, ×, / between a Python float
 # and a traced float. For those, TapeTracer's operators write the row themselves: the same row
-# ``Trace.process`` writes (tests/test_trace.py checks both agree), without its general checks and
+# ``Trace.process`` writes (tests/test_fast_paths.py checks both agree), without its general checks and
 # one call level. Anything else (arrays, explore mode, count_cost, nested transformations) takes
 # the general path.
 
