@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import ADNBError, ADNBWarning, NonScalarOutputError, NotDifferentiableTypeError
 from . import cost as _cost
 from . import primitives as P
+from . import second_order
 from .forward import DualTrace, DualTracer
 from .reverse import backward
 from .trace import TapeTracer, Trace, is_machinery
@@ -482,6 +483,13 @@ def hvp(f, x, v, method="reverse-over-forward"):
     if method in ("forward-over-reverse", "fwd-rev", "forward"):
         return jvp(lambda y: _value_and_grad(f, (y,), {}, (0,), True)[1], (x,), (v,))[1]
     if method in ("reverse-over-forward", "rev-fwd", "reverse"):
+        # The same H v by one recording and a second-order adjoint sweep (second_order.py),
+        # where it applies; f runs a second time, through tracers, only where that sweep
+        # cannot answer (an error or warning to report, an inf/nan to locate).
+        if not _cost.ACTIVE and second_order.applies(x, v):
+            hv = second_order.hvp(f, x, v, call_user)
+            if hv is not None:
+                return _fresh(hv, (v,))
         return _value_and_grad(lambda y: jvp(f, (y,), (v,))[1], (x,), {}, (0,), True)[1]
     raise ValueError(f"hvp method must be 'forward-over-reverse' or 'reverse-over-forward', "
                      f"not {method!r}")

@@ -9,6 +9,9 @@ Conventions (Bishop & Bishop notation):
     contribution of the output adjoint g to argument k's adjoint. ``None`` means "contributes
     nothing". The sweeps add contributions up; rules never accumulate.
   * ``keep=`` says what the reverse sweep must store: "ans", "args", "both" or "" (shapes only).
+  * For Hessian-vector products (``second_order.py``): ``partials2=`` (elementwise unary) gives
+    d²v/dv_1² from ``(ans, x)``; ``bilinear=True`` marks mul and matmul. Without them the
+    second-order sweep runs the adjoint rule on dual numbers.
   * Rules are written with primitives and operators, so they can be differentiated again
     (Hessians, nesting to any order).
 
@@ -87,7 +90,7 @@ sub = define_primitive(
 
 mul = define_primitive(
     "mul", operator.mul, numpy=(np.multiply,), elementwise=True, formula="{0} {1}", keep="args",
-    scalar_partials=lambda ans, x, y: (y, x),
+    bilinear=True, scalar_partials=lambda ans, x, y: (y, x),
     partials=(lambda ans, x, y: y, lambda ans, x, y: x))               # ∂(xy)/∂x = y, ∂/∂y = x
 
 
@@ -194,12 +197,14 @@ abs_ = define_primitive(
 exp = define_primitive(
     "exp", np.exp, scalar_impl=_scalar(math.exp, np.exp), numpy=(np.exp,), elementwise=True,
     scalar_partials=lambda ans, x: (ans,),
-    keep="ans", formula="exp({0})", partials=(lambda ans, x: ans,))     # d e^v = e^v
+    keep="ans", formula="exp({0})", partials=(lambda ans, x: ans,),     # d e^v = e^v
+    partials2=lambda ans, x: ans)
 
 log = define_primitive(
     "log", np.log, scalar_impl=_scalar(math.log, np.log), numpy=(np.log,), elementwise=True,
     scalar_partials=lambda ans, x: (1.0 / x,),
-    keep="args", formula="ln({0})", partials=(lambda ans, x: 1.0 / x,))
+    keep="args", formula="ln({0})", partials=(lambda ans, x: 1.0 / x,),
+    partials2=lambda ans, x: -1.0 / (x * x))
 
 log1p = define_primitive(
     "log1p", np.log1p, scalar_impl=_scalar(math.log1p, np.log1p), numpy=(np.log1p,),
@@ -214,7 +219,8 @@ expm1 = define_primitive(
 sqrt = define_primitive(
     "sqrt", np.sqrt, scalar_impl=_scalar(math.sqrt, np.sqrt), numpy=(np.sqrt,), elementwise=True,
     scalar_partials=lambda ans, x: (0.5 / ans,),
-    keep="ans", formula="√{0}", partials=(lambda ans, x: 0.5 / ans,))   # 1/(2√v)
+    keep="ans", formula="√{0}", partials=(lambda ans, x: 0.5 / ans,),   # 1/(2√v)
+    partials2=lambda ans, x: -0.25 / (ans * ans * ans))
 
 square = define_primitive(
     "square", np.square, numpy=(np.square,), elementwise=True, keep="args", formula="{0}²",
@@ -227,12 +233,14 @@ reciprocal = define_primitive(
 sin = define_primitive(
     "sin", np.sin, scalar_impl=math.sin, numpy=(np.sin,), elementwise=True, keep="args",
     scalar_partials=lambda ans, x: (math.cos(x),),
-    formula="sin({0})", partials=(lambda ans, x: cos(x),))              # d sin v = cos v
+    formula="sin({0})", partials=(lambda ans, x: cos(x),),              # d sin v = cos v
+    partials2=lambda ans, x: -ans)
 
 cos = define_primitive(
     "cos", np.cos, scalar_impl=math.cos, numpy=(np.cos,), elementwise=True, keep="args",
     scalar_partials=lambda ans, x: (-math.sin(x),),
-    formula="cos({0})", partials=(lambda ans, x: -sin(x),))
+    formula="cos({0})", partials=(lambda ans, x: -sin(x),),
+    partials2=lambda ans, x: -ans)
 
 tan = define_primitive(
     "tan", np.tan, scalar_impl=math.tan, numpy=(np.tan,), elementwise=True, keep="ans",
@@ -269,7 +277,8 @@ cosh = define_primitive(
 tanh = define_primitive(
     "tanh", np.tanh, scalar_impl=math.tanh, numpy=(np.tanh,), elementwise=True, keep="ans",
     scalar_partials=lambda ans, x: (1.0 - ans * ans,),
-    formula="tanh({0})", partials=(lambda ans, x: 1.0 - ans * ans,))    # 1 − tanh² v
+    formula="tanh({0})", partials=(lambda ans, x: 1.0 - ans * ans,),    # 1 − tanh² v
+    partials2=lambda ans, x: -2.0 * ans * (1.0 - ans * ans))
 
 # ============================================================================================
 # Selection
@@ -609,7 +618,7 @@ def _matmul_flops(ans, x, y):
 
 
 matmul = define_primitive(
-    "matmul", np.matmul, numpy=(np.matmul,), formula="{0} @ {1}", keep="args",
+    "matmul", np.matmul, numpy=(np.matmul,), formula="{0} @ {1}", keep="args", bilinear=True,
     jvp=(lambda t, ans, x, y: t @ y, lambda t, ans, x, y: x @ t),
     vjp=(_matmul_vjp_x, _matmul_vjp_y), flops=_matmul_flops)
 

@@ -38,6 +38,11 @@ class Primitive:
             recording, so the reverse sweep over it is multiply-and-add only.
         jvp: explicit tangent rules, one per argument ``(t, ans, *args, **params) -> contribution``.
         vjp: explicit adjoint rules, one per argument ``(g, ans, *args, **params) -> contribution``.
+        partials2: for elementwise unary operations, optional ``(ans, x) -> d²ans/dx²``: lets the
+            second-order sweep (``second_order.py``, hvp) differentiate the adjoint rule in one
+            numpy expression instead of running it on dual numbers.
+        bilinear: the operation is linear in each argument (mul, matmul): the tangent of its adjoint
+            rule is the rule itself with the other argument replaced by its tangent.
         keep: what the lean reverse sweep stores: ``"ans"``, ``"args"``, ``"both"`` or ``""``;
             arguments not kept are replaced by a ``ShapeStub`` (their shape only).
         elementwise: broadcasting elementwise op: the sweeps broadcast tangents and sum adjoints
@@ -47,18 +52,21 @@ class Primitive:
         symbol / formula: how displays write it: ``formula.format(*parent_names, **params)``.
     """
 
-    __slots__ = ("name", "impl", "scalar_impl", "scalar_partials", "partials", "jvp", "vjp",
+    __slots__ = ("name", "impl", "scalar_impl", "scalar_partials", "partials", "partials2",
+                 "bilinear", "jvp", "vjp",
                  "keep", "keep_args", "keep_ans", "elementwise", "variadic", "differentiable",
                  "formula", "latex", "flops", "jvp_batched", "doc")
 
     def __init__(self, name, impl, *, scalar_impl=None, scalar_partials=None, partials=None,
-                 jvp=None, vjp=None, keep="", elementwise=False, variadic=False, differentiable=True,
+                 partials2=None, bilinear=False, jvp=None, vjp=None, keep="", elementwise=False, variadic=False, differentiable=True,
                  formula=None, latex=None, flops=None, jvp_batched=None, doc=""):
         self.name = name
         self.impl = impl
         self.scalar_impl = scalar_impl
         self.scalar_partials = scalar_partials
         self.partials = partials
+        self.partials2 = partials2
+        self.bilinear = bilinear
         self.jvp = jvp
         self.vjp = vjp
         self.keep = keep

@@ -135,8 +135,9 @@ class Trace:
     outputs = output_values = output_names = ()
     function_name = None
     _nodes_cache = None
+    lean = True                         # rows keep only what the adjoint rules need
 
-    def __init__(self, explore=False):
+    def __init__(self, explore=False, keep_values=False):
         self.level = next(LEVELS)
         # One row per node: (prim, parents, args, ans, params, shape). Tuples are the cheapest
         # record to make on the hot path; ``nodes`` presents them as Node objects.
@@ -148,6 +149,8 @@ class Trace:
         self.explore = explore
         if explore:
             self.locs, self.names, self.events = {}, {}, []
+        if explore or keep_values:      # every value kept (keep_values: for the tangent rules of
+            self.lean = False           # second_order.py, without explore's source lines)
 
     # ---- recording ------------------------------------------------------------------------
     @property
@@ -226,8 +229,8 @@ class Trace:
             _cost.record(prim, vals, ans, params)
         if not prim.differentiable:
             return ans
-        if self.explore:
-            return self._record_explore(prim, vals, parents, ans, params)
+        if not self.lean:
+            return self._record_all(prim, vals, parents, ans, params)
         rows = self.rows
         local = None
         if type(ans) is float:
@@ -250,8 +253,8 @@ class Trace:
         self.local.append(local)
         return TapeTracer(ans, self, len(rows) - 1)
 
-    def _record_explore(self, prim, vals, parents, ans, params):
-        frame = _user_frame(3)
+    def _record_all(self, prim, vals, parents, ans, params):
+        frame = _user_frame(3) if self.explore else None
         loc = None
         if frame is not None:
             loc = (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
@@ -421,7 +424,7 @@ def _float_operator(prim, name, reflected):
         x = self.primal
         trace = self.trace
         t = type(other)
-        if type(x) is float and not trace.explore and not _cost.ACTIVE:
+        if type(x) is float and trace.lean and not _cost.ACTIVE:
             if t is float or t is int:
                 if reflected:
                     parents, vals = (-1, self.index), (other, x)
@@ -458,7 +461,7 @@ def _float_ufunc(self, ufunc, method, *inputs, **kwargs):
         if prim is not None:
             x = self.primal
             trace = self.trace
-            if type(x) is float and prim.scalar_partials is not None and not trace.explore \
+            if type(x) is float and prim.scalar_partials is not None and trace.lean \
                     and not _cost.ACTIVE and prim.scalar_impl is not None:
                 ans = prim.scalar_impl(x)
                 if type(ans) is float:
