@@ -342,6 +342,7 @@ def adnb_cases(cfg):
 
     A, x4, v4 = w4_inputs()
     f4 = w4_function(A)
+    cases["W4.hvp"] = (lambda: adnb.hvp(f4, x4, v4), flat)       # the default (second-order sweep)
     cases["W4.hvp.fwd-rev"] = (lambda: adnb.hvp(f4, x4, v4, method="forward-over-reverse"), flat)
     cases["W4.hvp.rev-fwd"] = (lambda: adnb.hvp(f4, x4, v4, method="reverse-over-forward"), flat)
     return {k: (thunk, conv, refs[ref_key(k)]) for k, (thunk, conv) in cases.items()}

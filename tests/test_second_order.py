@@ -1,4 +1,5 @@
-"""hvp's second-order adjoint sweep (adnb/core/second_order.py) against the general path.
+"""hvp's default, the second-order adjoint sweep (adnb/core/second_order.py), against the general
+path.
 
 The general path (reverse over forward mode on tracers) is the reference: for every catalogue
 function the sweep must give its H v to rounding, and where the sweep cannot answer (errors,
@@ -20,8 +21,8 @@ from functions import CATALOGUE
 
 
 def general_hvp(f, x, v):
-    """H v by reverse over forward mode on tracers: what hvp did before the sweep."""
-    return api._value_and_grad(lambda y: adnb.jvp(f, (y,), (v,))[1], (x,), {}, (0,), True)[1]
+    """H v by reverse over forward mode on tracers: the default's fallback."""
+    return adnb.hvp(f, x, v, method="reverse-over-forward")
 
 
 def sweep_hvp(f, x, v):

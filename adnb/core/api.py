@@ -468,31 +468,34 @@ def hessian(f, argnums=0):
     return jacfwd(jacrev(f, argnums), argnums)
 
 
-def hvp(f, x, v, method="reverse-over-forward"):
+def hvp(f, x, v, method=None):
     """Hessian-vector product H v in O(cost of f), without forming H (§8.2.2, Pearlmutter 1994).
 
     Args:
-        method: "reverse-over-forward" (default) — the book's description: seed ẋ = v, run
-            forward mode to get vᵀ∇f, then reverse mode on that code; or
-            "forward-over-reverse" — a forward pass (ẋ = v) through the gradient code. Both
-            give the same H v. The default is the cheaper here: forward-over-reverse also
-            computes the gradient's own value, which H v does not need (one more matrix-vector
-            product for f(x) = Σ tanh(Ax)).
+        method: how to compose the two modes. The two orderings of the book:
+            "reverse-over-forward" — seed ẋ = v, run forward mode to get vᵀ∇f, then reverse mode
+            on that code (tracers of both transformations); or "forward-over-reverse" — a forward
+            pass (ẋ = v) through the gradient code, which also computes the gradient's own value
+            (one more matrix-vector product for f(x) = Σ tanh(Ax)).
+            None (default): the fastest, forward over reverse carried out on one recorded trace
+            (``second_order.py``: a tangent sweep, then an adjoint sweep that carries each
+            adjoint's tangent and never forms the gradient itself); where that cannot answer
+            (tracers or trees as inputs, count_cost, errors and inf/nan to report), reverse over
+            forward. All give the same H v.
     """
-    # (the internal calls skip building grad's wrapper function: hvp is often called in loops)
-    if method in ("forward-over-reverse", "fwd-rev", "forward"):
-        return jvp(lambda y: _value_and_grad(f, (y,), {}, (0,), True)[1], (x,), (v,))[1]
-    if method in ("reverse-over-forward", "rev-fwd", "reverse"):
-        # The same H v by one recording and a second-order adjoint sweep (second_order.py),
-        # where it applies; f runs a second time, through tracers, only where that sweep
-        # cannot answer (an error or warning to report, an inf/nan to locate).
+    if method is None:
         if not _cost.ACTIVE and second_order.applies(x, v):
             hv = second_order.hvp(f, x, v, call_user)
             if hv is not None:
                 return _fresh(hv, (v,))
+        method = "reverse-over-forward"     # (f runs again: what the sweep handed back is its)
+    # (the internal calls skip building grad's wrapper function: hvp is often called in loops)
+    if method in ("forward-over-reverse", "fwd-rev", "forward"):
+        return jvp(lambda y: _value_and_grad(f, (y,), {}, (0,), True)[1], (x,), (v,))[1]
+    if method in ("reverse-over-forward", "rev-fwd", "reverse"):
         return _value_and_grad(lambda y: jvp(f, (y,), (v,))[1], (x,), {}, (0,), True)[1]
-    raise ValueError(f"hvp method must be 'forward-over-reverse' or 'reverse-over-forward', "
-                     f"not {method!r}")
+    raise ValueError(f"hvp method must be None, 'forward-over-reverse' or "
+                     f"'reverse-over-forward', not {method!r}")
 
 # ---- the evaluation trace ----------------------------------------------------------------------
 
