@@ -98,7 +98,7 @@ GROUPS = [
         ("jax (eager) jvp(grad)", "jax", "W4.hvp"),
         ("jax-jit jvp(grad)", "jax-jit", "W4.hvp"),
         ("hand-written HVP", "numpy-hand", "W4.hvp"),
-    ], (1.5, "ratio", ("adnb forward-over-reverse", "adnb reverse-over-forward"))),
+    ], (1.5, "ratio", ("adnb.hvp (default: second-order sweep)",))),
 ]
 
 

@@ -120,9 +120,10 @@ def _second_order_sweep(rows, tan, start, seed):
             # the input's own adjoint (the gradient) is not needed: only its tangent
             c = contribution(prim, k, g, ans, args, params) if p > 0 else None
             cd = contribution(prim, k, gd, ans, args, params) if gd is not None else None
-            extra = _rule_tangent(prim, k, g, ans, args, params, parents, tan, tan[i])
-            if extra is not None:
-                cd = extra if cd is None else cd + extra
+            if prim.keep:                   # (a rule that reads no value adds nothing here)
+                extra = _rule_tangent(prim, k, g, ans, args, params, parents, tan, tan[i])
+                if extra is not None:
+                    cd = extra if cd is None else cd + extra
             if prim.elementwise:                            # sum over broadcast dimensions
                 target = rows[p][5]
                 if c is not None and shape_of(c) != target:
@@ -137,9 +138,8 @@ def _second_order_sweep(rows, tan, start, seed):
 
 
 def _rule_tangent(prim, k, g, ans, args, params, parents, tan, t_ans):
-    """rule_k(g) differentiated along the tangents of the values it reads (g held fixed)."""
-    if prim.keep == "":                     # reads no value: g ↦ rule(g) is all there is
-        return None
+    """rule_k(g) differentiated along the tangents of the values it reads (g held fixed); for a
+    rule that reads no value (``keep=""``) this is zero, and the caller does not ask."""
     if prim.bilinear:
         p = parents[1 - k]
         if p < 0 or tan[p] is None:
