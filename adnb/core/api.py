@@ -488,7 +488,7 @@ def hvp(f, x, v, method=None):
             hv = second_order.hvp(f, x, v, call_user)
             if hv is not None:
                 return _fresh(hv, (v,))
-        method = "reverse-over-forward"     # (f runs again: what the sweep handed back is its)
+        method = "reverse-over-forward"     # f runs again, to report what the sweep handed back
     # (the internal calls skip building grad's wrapper function: hvp is often called in loops)
     if method in ("forward-over-reverse", "fwd-rev", "forward"):
         return jvp(lambda y: _value_and_grad(f, (y,), {}, (0,), True)[1], (x,), (v,))[1]

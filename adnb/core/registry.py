@@ -58,8 +58,9 @@ class Primitive:
                  "formula", "latex", "flops", "jvp_batched", "doc")
 
     def __init__(self, name, impl, *, scalar_impl=None, scalar_partials=None, partials=None,
-                 partials2=None, bilinear=False, jvp=None, vjp=None, keep="", elementwise=False, variadic=False, differentiable=True,
-                 formula=None, latex=None, flops=None, jvp_batched=None, doc=""):
+                 partials2=None, bilinear=False, jvp=None, vjp=None, keep="", elementwise=False,
+                 variadic=False, differentiable=True, formula=None, latex=None, flops=None,
+                 jvp_batched=None, doc=""):
         self.name = name
         self.impl = impl
         self.scalar_impl = scalar_impl
