@@ -135,7 +135,6 @@ class Trace:
     outputs = output_values = output_names = ()
     function_name = None
     _nodes_cache = None
-    lean = True                         # rows keep only what the adjoint rules need
 
     def __init__(self, explore=False, keep_values=False):
         self.level = next(LEVELS)
@@ -147,10 +146,12 @@ class Trace:
         self.local = []
         self.inputs = []
         self.explore = explore
+        # lean: rows keep only what the adjoint rules need. Otherwise every value (keep_values:
+        # for the tangent rules of second_order.py, without explore's source lines).
+        # (An instance attribute: the float fast paths read it on every operation.)
+        self.lean = not (explore or keep_values)
         if explore:
             self.locs, self.names, self.events = {}, {}, []
-        if explore or keep_values:      # every value kept (keep_values: for the tangent rules of
-            self.lean = False           # second_order.py, without explore's source lines)
 
     # ---- recording ------------------------------------------------------------------------
     @property
