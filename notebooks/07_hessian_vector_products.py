@@ -74,7 +74,7 @@ print("H =\n", H)
 # hand, $H = \begin{pmatrix} 4e^2 & 3e^2 + 1 \\ 3e^2 + 1 & e^2 + \sin 2 \end{pmatrix}$,
 # $Hv = (e^2 - 1,\ 2e^2 + 1 - \sin 2)$. `adnb.hvp(f, x, v, method=...)` packages both; by default it
 # runs forward over reverse on one recorded trace (a tangent sweep, then an adjoint sweep that
-# carries each adjoint's tangent and never forms the gradient itself), the fastest of the three.
+# carries each adjoint's tangent and never forms the gradient itself), usually the fastest.
 
 # %%
 e2 = np.exp(2)

@@ -477,9 +477,10 @@ def hvp(f, x, v, method=None):
             on that code (tracers of both transformations); or "forward-over-reverse" — a forward
             pass (ẋ = v) through the gradient code, which also computes the gradient's own value
             (one more matrix-vector product for f(x) = Σ tanh(Ax)).
-            None (default): the fastest, forward over reverse carried out on one recorded trace
+            None (default): forward over reverse carried out on one recorded trace
             (``second_order.py``: a tangent sweep, then an adjoint sweep that carries each
-            adjoint's tangent and never forms the gradient itself); where that cannot answer
+            adjoint's tangent and never forms the gradient itself) — faster on array code whose
+            primitives have cheap second-order rules, about even elsewhere; where it cannot answer
             (tracers or trees as inputs, count_cost, errors and inf/nan to report), reverse over
             forward. All give the same H v.
     """

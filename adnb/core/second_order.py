@@ -91,6 +91,8 @@ def _tangent_sweep(rows, v):
 
 
 def _jvp(prim, k, t, ans, args, params):
+    # (not forward.tangent_contribution: its inf/nan warnings would come twice, here and again
+    # from the general path this sweep hands such a case to)
     if prim.jvp is None:
         if prim.partials is None:
             raise _NotHere                  # no tangent rule: the general path reports it

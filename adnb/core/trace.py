@@ -5,12 +5,13 @@ inputs v1..vD first, then one variable per operation in execution order. Each no
 primitive, its parents pa(i) (``parents``; -1 marks a constant, which is kept as a literal), its
 value, and the arguments its adjoint rule needs. ``children(i)`` gives ch(i).
 
-Two recording modes share this class:
+Three recording modes share this class:
 
 * lean (``grad``, ``vjp``, ``jacrev``): a node keeps only what its primitive's adjoint rule needs
   (``Primitive.keep``), so reverse mode stores about one activation per layer;
 * explore (``adnb.trace``): every value, the source line that created it, the name the user's code
-  gave it, and the branches taken, for the displays.
+  gave it, and the branches taken, for the displays;
+* keep_values (``hvp``, core/second_order.py): every value, for the tangent rules, nothing else.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class Node:
         prim: the Primitive, or None for an input.
         parents: per argument, the index of the parent node, or -1 for a constant.
         args: argument values the adjoint rule needs (``ShapeStub`` for those it does not).
-        ans: the value, if kept (always in explore mode).
+        ans: the value, if kept (always in explore and keep_values modes).
         params: keyword parameters of the primitive (axis, shape, index...).
         shape: shape of the value.
         loc: (filename, line, function) of the user code that created it (explore mode).
