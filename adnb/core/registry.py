@@ -177,7 +177,7 @@ def _rules_from_partials(partials, constants, mask):
             jvps.append(lambda t, ans, *args, d=d: select(d(ans, *args), t))
             vjps.append(lambda g, ans, *args, d=d: select(d(ans, *args), g))
         else:
-            jvps.append(lambda t, ans, *args, d=d: d(ans, *args) * t)
+            jvps.append(lambda t, ans, *args, d=d: t * d(ans, *args))
             vjps.append(lambda g, ans, *args, d=d: g * d(ans, *args))
     return tuple(jvps), tuple(vjps)
 

@@ -14,6 +14,7 @@ stand-in trace notes the read (``read_value``) and callers fall back (the block'
 """
 from __future__ import annotations
 
+import inspect
 import re
 
 import numpy as np
@@ -52,6 +53,14 @@ class StandIn(Tracer):
         return getattr(self.value, "dtype", np.dtype(np.float64))
 
 
+class _ExprParam:
+    """A keyword parameter that is itself an expression (a leaf of the rule)."""
+    __slots__ = ("expr",)
+
+    def __init__(self, expr):
+        self.expr = expr
+
+
 class StandInTrace:
     """The transformation of stand-ins: each primitive call builds an expression node."""
 
@@ -71,12 +80,18 @@ class StandInTrace:
             else:
                 exprs.append(("const", a))
                 values.append(unwrap(a))
+        shown, given = {}, {}
+        for k, v in params.items():         # a stand-in passed by keyword: untake(g, idx=idx)
+            if isinstance(v, StandIn) and v.trace is self:
+                shown[k], given[k] = _ExprParam(v.expr), v.value
+            else:
+                shown[k] = given[k] = v
         try:
             with np.errstate(all="ignore"):
-                value = prim.impl(*values, **params)
+                value = prim.impl(*values, **given)
         except Exception:       # noqa: BLE001 -- a stub or odd value: the shape is unknown then
             value = None
-        return StandIn(("op", prim, tuple(exprs), dict(params)), value, self)
+        return StandIn(("op", prim, tuple(exprs), shown), value, self)
 
     def compare(self, ufunc, *args):
         self.read_value = True
@@ -189,7 +204,8 @@ def render(expr, leaf, template_of, const, style="book", param_text=None):
     Args:
         expr: from ``rule_expression``.
         leaf: ``key -> (text, precedence)`` for the leaves ("seed", "ans", ("arg", k)).
-        template_of: ``prim -> template`` (``prim.formula`` for the book's notation).
+        template_of: ``(prim, number of arguments, params) -> template`` (the primitive's
+            ``formula`` for the book's notation).
         const: ``value -> (text, precedence)`` for constants inside the rule.
         style: "book", "rule" (the book's notation, a product of equal names written as a
             square: 1 − v6²) or "python" (which operators bind how).
@@ -201,7 +217,47 @@ def render(expr, leaf, template_of, const, style="book", param_text=None):
     if kind == "const":
         return const(expr[1])
     _, prim, args, params = expr
+    template = template_of(prim, len(args), params)
+    args, params = _name_positional(prim, template, args, params)
+    if len(args) != len(expr[2]):
+        template = template_of(prim, len(args), params)
     parts = [render(a, leaf, template_of, const, style, param_text) for a in args]
-    shown = {k: (param_text(v) if param_text else v) for k, v in params.items()}
-    return fill(template_of(prim), parts, shown, style,
-                lambda texts: f"{prim.name}({', '.join(texts + [f'{k}={v}' for k, v in shown.items()])})")
+    shown = {k: render(v.expr, leaf, template_of, const, style, param_text)[0]
+             if isinstance(v, _ExprParam) else (param_text(v) if param_text else v)
+             for k, v in params.items()}
+
+    def fallback(texts):
+        named = [f"{k}={v}" for k, v in shown.items()]
+        if style == "python":
+            return f"apply({prim.name!r}, {', '.join(texts + named)})"
+        return f"{prim.name}({', '.join(texts + named)})"
+    return fill(template, parts, shown, style, fallback)
+
+
+def _name_positional(prim, template, args, params):
+    """A parameter passed by position (``reshape(g, shape)``) moved to its name, where the
+    template asks for it by name (``{shape}``)."""
+    names = _impl_names(prim)
+    moved = dict(params)
+    kept = []
+    for k, a in enumerate(args):
+        if a[0] == "const" and k < len(names) and "{" + names[k] + "}" in template \
+                and "{%d}" % k not in template:
+            moved[names[k]] = a[1]
+        else:
+            kept.append(a)
+    return (tuple(kept), moved) if len(kept) != len(args) else (args, params)
+
+
+def _impl_names(prim):
+    got = _NAMES.get(prim)
+    if got is None:
+        try:
+            got = [p.name for p in inspect.signature(prim.impl).parameters.values()]
+        except (TypeError, ValueError):         # a builtin or ufunc without a signature
+            got = []
+        _NAMES[prim] = got
+    return got
+
+
+_NAMES: dict = {}

@@ -51,7 +51,7 @@ def _render(expr, node, names, seed_name=None):
         k = key[1]
         p = node.parents[k]
         return (names[p], 5) if p >= 0 else const_part(node.args[k])
-    return render(expr, leaf, lambda prim: prim.formula, _number, "rule")
+    return render(expr, leaf, lambda prim, n, params: prim.formula, _number, "rule")
 
 
 def partial_text(node, k, names):

@@ -82,6 +82,7 @@ def _dpow_dexp(ans, x, y):
 
 pow = define_primitive(
     "pow", _pow_impl, numpy=(np.power,), elementwise=True, formula="{0}^{1}", keep="both",
+    code="{0} ** {1}",
     scalar_partials=lambda ans, x, y: (y * x ** (y - 1), ans * math.log(x)),   # x > 0 only
     partials=(_dpow_dbase, _dpow_dexp), partials_text=(None, "{ans} ln({0})"))
 
@@ -229,6 +230,7 @@ tanh = define_primitive(
 # so np.where(x > 0, np.sqrt(x), 0.0) has a clean gradient at x < 0 (the "double-where" trap).
 where_ = define_primitive(
     "where", np.where, elementwise=True, keep="args", formula="where({0}, {1}, {2})",
+    code="where({0}, {1}, {2})",
     partials=(None, lambda ans, c, x, y: _mask(c), lambda ans, c, x, y: 1.0 - _mask(c)),
     mask=True, partials_text=(None, "[{0}]", "1 − [{0}]"))
 
