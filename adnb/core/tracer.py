@@ -97,39 +97,15 @@ class Tracer:
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
-    # ---- arithmetic ----------------------------------------------------------------------
-    # With a plain number (or a tracer of the same transformation) on the other side, this
-    # tracer's transformation is the only one involved: bind's search can be skipped (hot path).
-    def __add__(self, other):
-        if type(other) in _PLAIN or (type(other) is type(self) and other.trace is self.trace):
-            return self.trace.process(P.add, (self, other), _NO_PARAMS)
-        return P.add(self, other)
-
-    def __radd__(self, other):
-        if type(other) in _PLAIN:
-            return self.trace.process(P.add, (other, self), _NO_PARAMS)
-        return P.add(other, self)
-
-    def __sub__(self, other):
-        if type(other) in _PLAIN or (type(other) is type(self) and other.trace is self.trace):
-            return self.trace.process(P.sub, (self, other), _NO_PARAMS)
-        return P.sub(self, other)
-
-    def __rsub__(self, other):
-        if type(other) in _PLAIN:
-            return self.trace.process(P.sub, (other, self), _NO_PARAMS)
-        return P.sub(other, self)
-
-    def __mul__(self, other):
-        if type(other) in _PLAIN or (type(other) is type(self) and other.trace is self.trace):
-            return self.trace.process(P.mul, (self, other), _NO_PARAMS)
-        return P.mul(self, other)
-
-    def __rmul__(self, other):
-        if type(other) in _PLAIN:
-            return self.trace.process(P.mul, (other, self), _NO_PARAMS)
-        return P.mul(other, self)
-
+    # ---- arithmetic: every operator is a primitive call ------------------------------------
+    # (``fast.py`` installs float fast paths over these on the tracers of recording and forward
+    # mode; these are the reference.)
+    def __add__(self, other): return P.add(self, other)
+    def __radd__(self, other): return P.add(other, self)
+    def __sub__(self, other): return P.sub(self, other)
+    def __rsub__(self, other): return P.sub(other, self)
+    def __mul__(self, other): return P.mul(self, other)
+    def __rmul__(self, other): return P.mul(other, self)
     def __mod__(self, other): return P.remainder(self, other)
     def __rmod__(self, other): return P.remainder(other, self)
     def __floordiv__(self, other): return np.floor_divide(unwrap(self), unwrap(other))  # steps: ∂ = 0
@@ -336,27 +312,6 @@ for _name in dir(np.ndarray):
     if not _name.startswith("_") and not hasattr(Tracer, _name):
         setattr(Tracer, _name, _refusal(_name))
 del _name
-
-
-def outer_process(prim, vals, params):
-    """Hand an operation on to the transformations outside the current one (its values still
-    hold their tracers): the one tracer's transformation, or for several the innermost (bind)."""
-    found = None
-    for v in vals:
-        if isinstance(v, Tracer):
-            if found is not None:
-                return prim(*vals, **params)
-            found = v
-    return found.trace.process(prim, tuple(vals), params)
-
-
-def install_float_fast_paths(cls, make_operator, ufunc_method):
-    """Give a tracer class its float fast paths (trace.py, forward.py): ``make_operator(prim,
-    dunder, reflected)`` for + − × / and their reflections, and an ``__array_ufunc__``."""
-    for prim, name in ((P.add, "add"), (P.sub, "sub"), (P.mul, "mul"), (P.div, "truediv")):
-        setattr(cls, f"__{name}__", make_operator(prim, f"__{name}__", False))
-        setattr(cls, f"__r{name}__", make_operator(prim, f"__r{name}__", True))
-    cls.__array_ufunc__ = ufunc_method
 
 
 def unwrap(x):
