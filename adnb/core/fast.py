@@ -311,8 +311,9 @@ def backward(trace, seeds, keep_all=False):
     adjoint (rules pass it on), unless a selecting rule (where, clip, maximum) routes that entry
     to the branch not taken, whose derivative is exactly 0 whatever the partials beyond it: then
     the result is finite and right. So a sweep whose input adjoints are all finite stands, and
-    only one that ends with an inf/nan runs again on the reference sweep, with every contribution
-    checked (zero seed × inf → 0, and the warning that names the operation)."""
+    only one that ends with an inf/nan runs again on the reference path, with every contribution
+    checked (zero seed × inf → 0, and the warning that names the operation if the inf/nan
+    stays)."""
     if keep_all or _cost.ACTIVE:
         return _REFERENCE["backward"](trace, seeds, keep_all)
     start = max(seeds)
@@ -320,7 +321,7 @@ def backward(trace, seeds, keep_all=False):
     for i in trace.inputs:
         a = result[i]
         if a is not None and (a - a != 0 if type(a) is float else nonfinite(a)):
-            return reverse.sweep(trace, _seeded(trace, seeds), start)      # checked, warning
+            return _REFERENCE["backward"](trace, seeds, keep_all)  # checked; warns if it stays
     return result
 
 

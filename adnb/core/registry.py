@@ -14,17 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tracer import Tracer, shape_of, unwrap
+from .tracer import (ARRAY_FUNCTIONS, PRIMITIVES, SUPPORTED_NUMPY, UFUNCS, Tracer, shape_of,
+                     supported_list, unwrap)
 from . import cost as _cost
-
-#: numpy ufunc -> Primitive, and numpy array function -> python implementation (numpy signature).
-UFUNCS: dict = {}
-ARRAY_FUNCTIONS: dict = {}
-#: every primitive by name, in definition order
-PRIMITIVES: dict = {}
-#: numpy names that dispatch to adnb (for the "supported" list in error messages)
-SUPPORTED_NUMPY: list = []
-
 
 class Primitive:
     """One elementary operation and everything adnb needs to know about it.
@@ -224,8 +216,3 @@ def implements(*numpy_functions):
             SUPPORTED_NUMPY.append(prefix + f.__name__)
         return fn
     return register
-
-
-def supported_list():
-    """Sorted names of the numpy callables adnb differentiates."""
-    return sorted(set(SUPPORTED_NUMPY))

@@ -18,23 +18,10 @@ import numpy as np
 
 from ..errors import MissingRuleError, NonDifferentiablePointWarning
 from . import cost as _cost
+from .frames import is_machinery, user_frame
+from .primitives import where_
+from .primitives.reductions import unbroadcast
 from .tracer import Tracer, shape_of
-
-
-def unbroadcast(g, shape):
-    """Sum g over the dimensions that broadcasting added to reach it from ``shape``."""
-    from . import primitives as P
-    gs = shape_of(g)
-    if gs == shape:
-        return g
-    extra = len(gs) - len(shape)
-    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape)
-                                       if n == 1 and gs[i + extra] != 1)
-    if axes:
-        g = P.sum_(g, axes=axes, keepdims=True)
-    if shape_of(g) != shape:
-        g = P.reshape(g, shape)
-    return g
 
 
 def _f64(x):
@@ -72,21 +59,23 @@ def fix_nonfinite(c, seed, node, prim, mode, ans=None, warn=True):
     ``where`` must not poison the result); any inf/nan left where the value itself is finite
     or infinite (sqrt or log at 0: a point without a derivative) is reported with its origin.
     Where the value is already nan (sqrt(-1)), numpy has warned about it and nothing is added."""
-    from . import primitives as P
     seed = _cost.unwrap_count(seed)
     if isinstance(seed, Tracer) or isinstance(_cost.unwrap_count(c), Tracer):
         return c
     zero = np.equal(seed, 0)
     if np.any(zero):
-        c = P.where_(zero, 0.0, c) if np.ndim(c) or np.ndim(zero) else 0.0
+        c = where_(zero, 0.0, c) if np.ndim(c) or np.ndim(zero) else 0.0
     if not nonfinite(c):
         return c
     ans = _cost.unwrap_count(ans)
     if ans is not None and not isinstance(ans, Tracer):
         bad = ~np.isfinite(np.asarray(c, dtype=float))
         has_value = ~np.isnan(np.asarray(ans, dtype=float))   # sqrt(-1): nan already
-        if np.ndim(has_value) <= bad.ndim and not np.any(bad & np.broadcast_to(has_value, bad.shape)):
-            return c
+        try:                    # (a contribution of a broadcast argument: broadcast both)
+            if not np.any(bad & has_value):
+                return c
+        except ValueError:      # a batched tangent against the value: shapes do not line up
+            pass
     if warn:
         warnings.warn(f"the derivative of {prim.name}{_where(node)} is infinite or undefined "
                       f"({mode} mode), so the result contains inf/nan: sqrt, log, 1/x and x**p with "
@@ -97,7 +86,6 @@ def fix_nonfinite(c, seed, node, prim, mode, ans=None, warn=True):
 
 def _user_stacklevel():
     """The warnings stacklevel that points at the user's code, past adnb's and numpy's frames."""
-    from .trace import is_machinery
     f, level = sys._getframe(2), 2
     while f is not None and is_machinery(f.f_code.co_filename):
         f, level = f.f_back, level + 1
@@ -110,8 +98,7 @@ def _where(node):
         name = f" '{node.name}'" if node.name else ""
         loc = f" (line {node.loc[1]})" if node.loc else ""
         return f" at {node.label}{name}{loc}"
-    from .trace import _user_frame
-    frame = _user_frame(2)
+    frame = user_frame(2)
     return f" (line {frame.f_lineno} of {frame.f_code.co_filename})" if frame else ""
 
 

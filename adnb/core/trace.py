@@ -15,20 +15,16 @@ Three recording modes share this class:
 """
 from __future__ import annotations
 
-import os
-import sys
 from types import MappingProxyType
 
 import numpy as np
 
 from . import cost as _cost
+from .frames import is_machinery, user_frame  # noqa: F401  (is_machinery: re-exported)
 from .standin import fill
 from .registry import compute
 from .tracer import LEVELS, Tracer, shape_of, stub_of, unwrap
 
-# frames in these directories are machinery, not the user's code (for source locations)
-_CORE_DIR = os.path.dirname(os.path.abspath(__file__))
-_NUMPY_DIR = os.path.dirname(np.__file__)
 
 
 class Node:
@@ -101,19 +97,7 @@ class BranchEvent:
         return f"BranchEvent(after v{self.position}, {self.kind} -> {self.value}, line {self.loc[1] if self.loc else '?'})"
 
 
-def is_machinery(filename):
-    """True for adnb's core and numpy's own files: frames there are not the user's code."""
-    return filename.startswith(_CORE_DIR) or filename.startswith(_NUMPY_DIR)
-
-
-def _user_frame(depth=2):
-    """The innermost frame outside adnb's core and numpy: where the user's code made the call."""
-    f = sys._getframe(depth)
-    while f is not None:
-        if not is_machinery(f.f_code.co_filename):
-            return f
-        f = f.f_back
-    return None
+_user_frame = user_frame
 
 
 class Trace:
