@@ -177,7 +177,7 @@ def graph_from_groups(trace, groups):
 
 # ---- the layered order (grandalf) --------------------------------------------------------------
 
-def _sugiyama(g, outputs, along):
+def _sugiyama(g, outputs, along, flip=False):
     """Layers and positions along the layers from grandalf's Sugiyama layout.
 
     Args:
@@ -186,12 +186,13 @@ def _sugiyama(g, outputs, along):
 
     Returns:
         (rank, pos, bends): key → layer index, key → coordinate along the layer, and for each
-        edge spanning several layers its bend points [(layer, along), ...].
+        edge spanning several layers its bend points [(layer, along), ...]. ``flip`` starts
+        the ordering from the reversed node order (a second try; the better one is kept).
     """
     from grandalf.graphs import Edge, Graph, Vertex
     from grandalf.layouts import SugiyamaLayout, VertexViewer
 
-    keys = sorted(g.nodes, key=lambda v: g.nodes[v].get("index", 0))
+    keys = sorted(g.nodes, key=lambda v: g.nodes[v].get("index", 0), reverse=flip)
     vx = {k: Vertex(k) for k in keys}
     for k in keys:
         vx[k].view = VertexViewer(w=along[k], h=10)
@@ -444,6 +445,9 @@ class GraphLayout:
         along = {k: (s.h if s.kind == "fold" else 2 * RADIUS + s.above + s.below) if lr
                  else (s.w if s.kind == "fold" else self._tb_width(s)) for k, s in specs.items()}
         rank, pos, bends = _sugiyama(self.g, self.out_keys, along)
+        if self.small and self.g.number_of_edges() > 1:
+            tries = [(rank, pos, bends), _sugiyama(self.g, self.out_keys, along, flip=True)]
+            rank, pos, bends = min(tries, key=lambda t: _order_crossings(self.g, *t))
         n_layers = max(rank.values(), default=-1) + 1
         gaps = [_MIN_GAP[direction]] * max(n_layers - 1, 0)
         for (u, _), lines in self._texts.items():
@@ -590,9 +594,23 @@ def _trim(points, ra, rb):
     return [first] + list(points[1:-1]) + [last]
 
 
+def _order_crossings(g, rank, pos, bends):
+    """Crossings of an ordering, counted on its polylines with layers 100 px apart."""
+    edges = {}
+    for u, v in g.edges:
+        edges[(u, v)] = ([(100.0 * rank[u], pos[u])] + [(100.0 * r, a) for r, a in
+                                                         bends.get((u, v), [])]
+                         + [(100.0 * rank[v], pos[v])])
+    return _count_crossings(edges)
+
+
 def crossings(lay):
     """The number of pairs of edges (polylines, not sharing an end node) that cross."""
-    segs = [(e, p, q) for e, pts in lay.edges.items() for p, q in zip(pts, pts[1:])]
+    return _count_crossings(lay.edges)
+
+
+def _count_crossings(edges):
+    segs = [(e, p, q) for e, pts in edges.items() for p, q in zip(pts, pts[1:])]
     seen = set()
     for i, (e, p, q) in enumerate(segs):
         for f, r, s in segs[i + 1:]:
