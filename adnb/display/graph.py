@@ -206,7 +206,7 @@ def _mpl_edges(ax, lay, trace, state):
     for lab in lay.labels:
         ax.text(lab.x, lab.y, "\n".join(lab.lines), fontsize=SMALL_PX, ha="center",
                 va="center", color="#333366", zorder=3, parse_math=False, linespacing=1.0,
-                bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.92))
+                bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
     for _, _, _, text, at, anchor in lay.outputs:
         ax.text(at[0], at[1], text, ha="left" if anchor == "start" else "center", va="center",
                 fontsize=NODE_PX, fontweight="bold", zorder=4, parse_math=False)

@@ -39,7 +39,8 @@ from .sweep import local_partial, quiet
 
 __all__ = ["COLORS", "EDGE_LABEL_LIMIT", "NODE_PX", "SMALL_PX", "RADIUS", "WIDTH_BUDGET",
            "GraphLayout", "graph_layout", "fold_groups", "graph_from_groups", "output_labels",
-           "edge_label", "value_text", "title_text", "fold_label", "text_width", "crossings"]
+           "edge_label", "value_text", "title_text", "fold_label", "text_width", "crossings",
+           "forget_layouts"]
 
 #: above this many drawn nodes, edge labels and values are left out (the graph stays readable)
 EDGE_LABEL_LIMIT = 40
@@ -321,6 +322,20 @@ def _seg_hits_box(p, q, box):
     return True
 
 
+def _dist_to_segment(c, p, q):
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    t = ((c[0] - p[0]) * dx + (c[1] - p[1]) * dy) / (dx * dx + dy * dy or 1.0)
+    t = min(1.0, max(0.0, t))
+    return math.hypot(c[0] - p[0] - t * dx, c[1] - p[1] - t * dy)
+
+
+def _nearer_to_another_edge(c, e, segments):
+    """Whether a label at c would sit nearer to another edge than to its own (and so read as
+    that edge's label)."""
+    own = min(_dist_to_segment(c, p, q) for f, p, q in segments if f == e)
+    return any(f != e and _dist_to_segment(c, p, q) < own - 2 for f, p, q in segments)
+
+
 def _label_lines(text):
     """One line, or formula and value on two lines when the label is long."""
     if text_width(text, SMALL_PX) > 84 and " = " in text:
@@ -544,6 +559,7 @@ class GraphLayout:
                 if any(_overlap(box, o, 1.0) for o in obstacles):
                     continue
                 cost += 25 * sum(1 for f, p, q in segments if f != e and _seg_hits_box(p, q, box))
+                cost += 12 * _nearer_to_another_edge((x, y), e, segments)
                 if best is None or cost < best[0]:
                     best = (cost, x, y)
                 if cost == 0:
@@ -677,6 +693,11 @@ def _cached_groups(trace, cache, max_nodes, keep):
     else:
         cache.groups.move_to_end(key)
     return got
+
+
+def forget_layouts(trace):
+    """Drop the layouts cached for ``trace`` (the next drawing lays it out afresh)."""
+    _CACHE.pop(trace, None)
 
 
 def graph_layout(trace, max_nodes=200, keep=(), edge_labels=None, direction="auto"):
