@@ -206,33 +206,38 @@ def _sugiyama(g, outputs, along, flip=False):
     sug.xspace, sug.yspace = 14, 10
     sug.alt_e = []
     sug.rank_all([root])
-    last = len(sug.layers) - 1
-    for k in outputs:
-        v = vx[k]
-        r = sug.grx[v].rank
-        if r < last and g.out_degree(k) == 0:    # outputs share the last layer (Figure 8.5)
-            sug.layers[r].remove(v)
-            sug.grx[v].rank = last
-            sug.layers[last].append(v)
+    _outputs_last(sug, g, vx, outputs)
     for e in sug.g.E():
         sug.setdummies(e)
-    for e in sug.ctrls.values():
-        for r, d in e.items():
+    for ctrl in sug.ctrls.values():
+        for d in ctrl.values():
             if getattr(d, "dummy", False):
                 d.view.w = 16                     # the room of an edge passing a layer
     for layer in sug.layers:
         layer.setup(sug)
     sug.initdone = True
     sug.draw(3)
-    rank = {k: sug.grx[vx[k]].rank - 1 for k in keys}
+    rank = {k: sug.grx[vx[k]].rank - 1 for k in keys}      # layer 0 held the joining root
     pos = {k: vx[k].view.xy[0] for k in keys}
     bends = {}
-    for (u, v), e in edges.items():
+    for uv, e in edges.items():
         ctrl = sug.ctrls.get(e)
         if ctrl:
-            bends[(u, v)] = [(r - 1, ctrl[r].view.xy[0]) for r in sorted(ctrl)
-                             if ctrl[r] is not e.v[0] and ctrl[r] is not e.v[1]]
+            bends[uv] = [(r - 1, ctrl[r].view.xy[0]) for r in sorted(ctrl)
+                         if ctrl[r] not in e.v]
     return rank, pos, bends
+
+
+def _outputs_last(sug, g, vx, outputs):
+    """Move outputs that feed nothing to the last layer (Figure 8.5: f1 and f2 side by side)."""
+    last = len(sug.layers) - 1
+    for k in outputs:
+        v = vx[k]
+        r = sug.grx[v].rank
+        if r < last and g.out_degree(k) == 0:
+            sug.layers[r].remove(v)
+            sug.grx[v].rank = last
+            sug.layers[last].append(v)
 
 
 # ---- geometry ------------------------------------------------------------------------------------
