@@ -311,6 +311,7 @@ def test_matplotlib_draws_the_svg_positions():
         assert centres == {k: pytest.approx(p) for k, p in lay.pos.items()}
         sizes = [tx.get_fontsize() for tx in ax.texts]
         assert min(sizes) >= SMALL_PX
+        assert any(tx.get_text().startswith("edge label: the local partial") for tx in ax.texts)
     finally:
         plt.close(fig)
 

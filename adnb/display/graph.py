@@ -172,8 +172,15 @@ def draw_graph(trace, ax=None, forward=None, reverse=None, step=None, mode=None,
     values_of = ((lambda nd: value_text(trace, nd, forward, reverse, mode, state))
                  if values else None)
     _mpl_nodes(ax, lay, trace, state, values_of)
+    bottom = lay.height
+    keys = ([_svg.EDGE_KEY] if lay.labels or lay.omitted else []) + \
+        [f"\u2202{v}/\u2202{u}: {text}" for (u, v), text in lay.omitted]
+    for k, text in enumerate(keys):        # the key of the edge labels, as under the SVG
+        ax.text(8, lay.height + 4 + 14 * k, text, ha="left", va="top", fontsize=SMALL_PX,
+                parse_math=False, color="#333333")
+        bottom = lay.height + 4 + 14 * (k + 1)
     ax.set_xlim(0, max(lay.width, 1.0))
-    ax.set_ylim(max(lay.height, 1.0), 0)
+    ax.set_ylim(max(bottom, 1.0), 0)
     ax.set_aspect("equal", adjustable="box")
     ax.axis("off")
     ax.set_title(title_text(trace, lay.g, state, mode), fontsize=NODE_PX, parse_math=False)
