@@ -144,7 +144,11 @@ class Dual:
         o = o if isinstance(o, Dual) else Dual(o)
         return Dual(self.v - o.v, self.dv - o.dv)                     # like eq. (8.63)
 
+# %% [markdown]
+# The elementary functions of eq. (8.49) get the same treatment, and the program runs unchanged on
+# dual numbers:
 
+# %%
 def sin(a):
     return Dual(math.sin(a.v), math.cos(a.v) * a.dv)                  # like eq. (8.61)
 
