@@ -227,14 +227,14 @@ def sweep(measure, sizes, key="size"):
 
 def plot_loglog(x, series, xlabel, ylabel, title, ax=None):
     """One log–log line per entry of ``series`` (label -> y values), each labelled with its
-    fitted slope, against ``x``. Returns the Axes."""
+    fitted slope, against ``x``; the legend sits below the axes. Returns the Axes."""
     import matplotlib.pyplot as plt
     if ax is None:
         _, ax = plt.subplots()
     for (label, y), marker in zip(series.items(), "os^vD"):
         ax.loglog(x, y, marker + "-", label=f"{label} (slope {number(loglog_slope(x, y), '.2f')})")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.18), frameon=False)   # below: never on a line
     return ax
 
 
