@@ -135,7 +135,7 @@ def make_error(H):
         return 0.5 * np.sum((np.tanh(Xw @ W1.T) @ w2 - tw) ** 2)
     return E, H * D_in + H
 
-
+# %%
 def gradient_cost(H):
     E, W = make_error(H)
     w = 0.3 * rng.standard_normal(W)
