@@ -180,6 +180,7 @@ print(f"smallest error (round-off: digits vary with the maths library): forward 
 # Round-off digits depend on the maths library, so we assert slopes and orderings, not digits.
 
 # %%
+assert not ax.xaxis_inverted()                # large steps on the right, as described above
 assert abs(slope_fwd - 1.0) < 0.1, slope_fwd
 assert abs(slope_cen - 2.0) < 0.1, slope_cen
 assert np.all(err_cen[eps >= 1e-4] < err_fwd[eps >= 1e-4])            # central wins where truncation rules
