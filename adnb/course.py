@@ -33,7 +33,8 @@ import warnings
 import numpy as np
 
 __all__ = ["Sweep", "sweep", "best_time", "peak_bytes", "CallCounter", "counting_primitives",
-           "last_finite", "loglog_slope", "number", "three_digits", "plot_loglog", "plot_log2_grid", "VOLATILE"]
+           "last_finite", "loglog_slope", "number", "three_digits", "plot_loglog", "plot_log2_grid",
+           "VOLATILE"]
 
 #: column-name prefixes of measurements that vary from run to run (printed with a leading ``~``)
 VOLATILE = ("time", "wall", "memory")
@@ -52,7 +53,8 @@ def number(x, spec=".3g"):
     except ValueError:                  # e.g. a "%" spec: leave it alone
         negative_zero = False
     if negative_zero:
-        text = text.replace("-", "+" if "+" in spec else "", 1).rjust(len(text) if core != text else 0)
+        width = len(text) if core != text else 0          # a padded field keeps its width
+        text = text.replace("-", "+" if "+" in spec else "", 1).rjust(width)
     return text
 
 
@@ -129,7 +131,8 @@ def counting_primitives(*names):
         return wrapper
 
     for name, (impl, scalar_impl) in saved.items():
-        PRIMITIVES[name].impl, PRIMITIVES[name].scalar_impl = counted(impl, name), counted(scalar_impl, name)
+        prim = PRIMITIVES[name]
+        prim.impl, prim.scalar_impl = counted(impl, name), counted(scalar_impl, name)
     try:
         yield counts
     finally:

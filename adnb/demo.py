@@ -83,7 +83,8 @@ def main(argv=None):
         error = relative_error(got, want)
         good = error <= 1e-12
         ok &= good
-        print(f"{'ok ' if good else 'BAD'}  {label:<{width}}  {numbers(got)}  (relative error {error:.1e})")
+        status = "ok " if good else "BAD"
+        print(f"{status}  {label:<{width}}  {numbers(got)}  (relative error {error:.1e})")
     try:
         with open("adnb-demo.html", "w", encoding="utf-8") as fh:
             fh.write("<meta charset='utf-8'>" + adnb.display.html.trace_table(trace, forward=fwd, reverse=rev))
