@@ -290,7 +290,7 @@ for seed, col in [((1.0, 0.0), 0), ((0.0, 1.0), 1)]:
     d6 = d3 - d4                                                      # (8.63)
     d7 = d5 + d6                                                      # (8.64)
     by_hand = [d1, d2, d3, d4, d5, d6, d7]
-    print(f"seed {seed}: v̇ = {[round(d, 12) for d in by_hand]}")
+    print(f"seed {seed}: v̇ = {[round(d, 12) + 0.0 for d in by_hand]}")   # + 0.0: no -0.0 (0 · cos 2)
     assert all(math.isclose(a, tangent(col, i + 1), rel_tol=1e-15, abs_tol=1e-15)
                for i, a in enumerate(by_hand))
 

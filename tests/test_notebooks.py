@@ -187,6 +187,7 @@ PROMPT_NUMBER = re.compile(r"\bIn ?\[\d+\]")        # the explorer names its cel
 # a number not glued to a name on its left (v3, x1 and L2 are names, not numbers)
 NUMBER = re.compile(r"(?<![A-Za-z_\d.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 ROUNDING_LEVEL = 1e-12
+NEGATIVE_ZERO = re.compile(r"(?<![\w.])[-−]0(?:\.0*)?(?:[eE][-+]?\d+)?(?![\d.])")
 
 
 def printed_numbers(outputs):
@@ -331,6 +332,14 @@ if pytest is not None:
         found = long_cells(nbformat.read(path, as_version=4))
         assert not found, (f"{path.name}: code cells over {MAX_CELL_LINES} lines (move measurement "
                            f"plumbing into adnb.course): {found}")
+
+    @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+    def test_no_negative_zero_is_printed(path):
+        """-0.0 is a rounding artefact a learner should not have to puzzle over (figures: see
+        adnb.course.number, which the course's figure labels go through)."""
+        hits = [f"cell {i}: …{t[max(m.start() - 40, 0):m.end() + 10]!r}"
+                for i, t in _output_texts(nbformat.read(path, as_version=4)) for m in NEGATIVE_ZERO.finditer(t)]
+        assert not hits, "\n".join(hits)
 
     def test_the_drift_check_sees_a_changed_number_and_nothing_else():
         """The comparison fails on a changed value, a value gone missing, a changed integer; it
