@@ -22,7 +22,7 @@ For every ``notebooks/NN_*.ipynb`` (and ``solutions.ipynb`` if present):
   from the code (nbval-lax compares nothing). See ``numbers_differ`` for the tolerance: one unit
   in the last printed digit, rounding-level values (|x| <= 1e-12) equal, and numbers written
   ``~12.3`` skipped: that is how the notebooks and ``adnb.course`` mark what a clock or an
-  allocator measured;
+  allocator measured (prompt numbers and package versions are skipped too);
 * no code cell is longer than 30 lines: measurement plumbing belongs in ``adnb.course``, so each
   cell shows one idea and its result.
 
@@ -184,6 +184,9 @@ def comparable(outputs):
 NUMBERED_MIMES = ("text/plain", "text/latex")
 VOLATILE_NUMBER = re.compile(r"~\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 PROMPT_NUMBER = re.compile(r"\bIn ?\[\d+\]")        # the explorer names its cell: In[4]
+# installed versions (00_index prints them): the environment's, not a result of the notebook
+PACKAGE_VERSION = re.compile(r"(?i)\b(adnb|numpy|matplotlib|networkx|sympy|ipywidgets|ipython|python) "
+                             r"v?\d+(?:\.\d+)+[\w.+-]*")
 # a number not glued to a name on its left (v3, x1 and L2 are names, not numbers)
 NUMBER = re.compile(r"(?<![A-Za-z_\d.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 ROUNDING_LEVEL = 1e-12
@@ -195,7 +198,8 @@ def printed_numbers(outputs):
 
     Streams (stdout) and the ``text/plain``/``text/latex`` of results; HTML and images are left
     out (the HTML fallbacks repeat the text/plain numbers, with layout numbers around them).
-    Sanitised first as in strict nbval, and ``~``-marked (measured) numbers dropped.
+    Sanitised first as in strict nbval; ``~``-marked (measured) numbers, prompt numbers ``In[4]``
+    and installed package versions (``numpy 2.4.0``) are dropped.
     """
     texts = []
     for out in outputs:
@@ -203,7 +207,7 @@ def printed_numbers(outputs):
             texts.append(out.text)
         elif out.output_type in ("execute_result", "display_data"):
             texts += [out.data[m] for m in NUMBERED_MIMES if m in out.get("data", {})]
-    text = PROMPT_NUMBER.sub("In[N]", sanitize("".join(texts)))
+    text = PACKAGE_VERSION.sub(r"\1 <version>", PROMPT_NUMBER.sub("In[N]", sanitize("".join(texts))))
     return NUMBER.findall(VOLATILE_NUMBER.sub("~", text))
 
 
@@ -351,15 +355,18 @@ if pytest is not None:
                 v4.new_output("stream", name="stdout", text=t)]) for t in texts])
 
         stored = nb_printing("Hv (fwd-rev) 2.61  time ~12.3 ms", "error 1.1e-16, v3 = 2.5",
-                             "y = 2.1175839730963104", "passes: 4", "In[5]: 16.7781")
+                             "y = 2.1175839730963104", "passes: 4", "In[5]: 16.7781",
+                             "adnb 0.1.0; numpy 2.4.0, networkx 3.5")
         same = nb_printing("Hv (fwd-rev) 2.61  time ~48.0 ms", "error 2.2e-16, v3 = 2.5",
-                           "y = 2.1175839730963105", "passes: 4", "In[4]: 16.7781")
+                           "y = 2.1175839730963105", "passes: 4", "In[4]: 16.7781",
+                           "adnb 0.2.0; numpy 2.5.1rc1, networkx 3.6")
         assert drifted_numbers(stored, same) == []
         for cell, text in [(0, "Hv (fwd-rev) 2.63  time ~12.3 ms"), (1, "error 1.1e-06, v3 = 2.5"),
                            (2, "y = 2.1175839730963124"), (3, "passes: 5"), (4, "In[5]: 16.7791"),
                            (1, "error 1.1e-16")]:
             changed = nb_printing("Hv (fwd-rev) 2.61  time ~12.3 ms", "error 1.1e-16, v3 = 2.5",
-                                  "y = 2.1175839730963104", "passes: 4", "In[5]: 16.7781")
+                                  "y = 2.1175839730963104", "passes: 4", "In[5]: 16.7781",
+                                  "adnb 0.1.0; numpy 2.4.0, networkx 3.5")
             changed.cells[cell].outputs[0].text = text
             found = drifted_numbers(stored, changed)
             assert len(found) == 1 and found[0].startswith(f"cell {cell} "), (text, found)
