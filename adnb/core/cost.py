@@ -27,6 +27,8 @@ class Cost:
         sweeps: python-level sweeps actually run (a vectorised forward sweep counts once).
         tape_bytes: largest number of bytes the reverse sweep kept for one recorded trace.
         tape_nodes: nodes recorded on reverse-mode traces.
+        recomputed_ops / recomputed_flops: primal operations run again by checkpointed
+            functions during reverse sweeps (included in ``ops["primal"]`` too).
     """
     ops: dict = field(default_factory=lambda: {"primal": 0, "tangent": 0, "adjoint": 0})
     flops: dict = field(default_factory=lambda: {"primal": 0, "tangent": 0, "adjoint": 0})
@@ -35,6 +37,8 @@ class Cost:
     sweeps: int = 0
     tape_bytes: int = 0
     tape_nodes: int = 0
+    recomputed_ops: int = 0
+    recomputed_flops: int = 0
 
     @property
     def total_ops(self):

@@ -1,0 +1,132 @@
+"""Checkpointing (rematerialisation): trade memory for recomputation in reverse mode.
+
+Reverse mode keeps what every adjoint rule will need until the sweep comes back for it: for a
+loop of n steps, n steps' activations (§8.2.2's memory cost). ``checkpoint(f)`` (JAX's
+``jax.checkpoint``, alias ``remat``) records f as *one* row that keeps only f's inputs; when the
+adjoints reach that row, f runs again on them, recorded, and that short record is swept
+backwards and dropped. Same derivatives, less memory, one more evaluation of f.
+
+``checkpoint_loop(step, x, n, every)`` applies this to a loop x ← step(x), n times, in segments
+of ``every`` steps: the tape holds n/every segment inputs plus, during the sweep, one segment's
+activations — n/k + k, least for k = √n (Griewank & Walther's simplest schedule): O(√n) memory
+instead of O(n), for about one extra forward pass.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+from ..errors import CustomRuleError
+from . import cost as _cost
+from .custom import _OnePass, _counted, _name, _single_output
+from .registry import Primitive
+from .tracer import Tracer
+
+__all__ = ["checkpoint", "remat", "checkpoint_loop"]
+
+
+class _Checkpointed:
+    """The primitive behind one ``checkpoint(f)``: f's value, and rules that recompute f."""
+
+    def __init__(self, fun):
+        self.fun = fun
+        self._pass = _OnePass()
+        name = _name(fun)
+        self.primitive = Primitive(
+            "checkpoint", self._impl, jvp=(self._tangent,), vjp=(self._adjoint,),
+            variadic=True, keep="args", formula=f"checkpoint[{name}]({{args}})",
+            doc=f"checkpointed {name}: keeps its inputs, recomputes its inside in the sweep")
+        self.recorded = None        # the last recomputation's trace (for displays)
+
+    def _impl(self, *args):
+        return _single_output(_counted(self.fun, args), f"checkpointed function {_name(self.fun)}")
+
+    def _tangent(self, t, ans, *args, argnum):
+        # forward mode stores nothing anyway: a checkpoint changes nothing there
+        from .api import jvp
+        tangents = tuple(t if k == argnum else _zero(a) for k, a in enumerate(args))
+        return jvp(self.fun, tuple(args), tangents)[1]
+
+    def _adjoint(self, g, ans, *args, argnum):
+        return self._pass.get(g, args, argnum, lambda: self.recompute(g, args))
+
+    def recompute(self, g, args):
+        """Run f again on its inputs, recorded, and sweep that record back from g."""
+        from .reverse import backward
+        from .trace import TapeTracer, Trace
+        tr = Trace()
+        inputs = [tr.new_input(a) for a in args]
+        before = [(c.ops["primal"], c.flops["primal"]) for c in _cost.ACTIVE]
+        with _cost.phase("primal"):
+            out = self.fun(*inputs)
+        for c, (ops, flops) in zip(_cost.ACTIVE, before):
+            c.recomputed_ops += c.ops["primal"] - ops
+            c.recomputed_flops += c.flops["primal"] - flops
+        if not (type(out) is TapeTracer and out.trace is tr):
+            return [None] * len(args)
+        if _cost.ACTIVE:
+            _cost.add_passes(reverse=-1, sweeps=-1)     # part of the sweep already counted
+        adj = backward(tr, {out.index: g})
+        return [adj[i] for i in tr.inputs]
+
+
+def _zero(a):
+    from .custom import _zeros
+    return _zeros(a)
+
+
+def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=()):
+    """``fun`` with the same values and derivatives, whose inside the reverse sweep does not
+    keep: it recomputes it when the adjoints arrive (``jax.checkpoint``).
+
+    ``fun`` takes float/array arguments and returns one float or array. (``prevent_cse`` is
+    accepted for JAX compatibility and has no effect; ``policy`` and ``static_argnums`` are not
+    supported.)
+    """
+    if policy is not None or static_argnums:
+        raise CustomRuleError("adnb.checkpoint supports neither policy= nor static_argnums=; "
+                              "close over fixed arguments with a lambda instead.")
+    cp = _Checkpointed(fun)
+
+    @functools.wraps(fun)
+    def checkpointed(*args):
+        if not any(isinstance(a, Tracer) for a in args):
+            return fun(*args)
+        return cp.primitive(*args)
+    checkpointed.checkpointed = cp
+    return checkpointed
+
+
+remat = checkpoint
+
+
+def checkpoint_loop(step, x, n, every="sqrt"):
+    """``x ← step(x)`` n times, checkpointed every ``every`` steps; returns the final x.
+
+    Args:
+        step: one step of the loop, one float/array in and out.
+        every: steps per checkpointed segment: ``"sqrt"`` (⌈√n⌉, O(√n) memory), an int k
+            (n/k segment inputs plus k activations kept), or None (no checkpoints: O(n)).
+    """
+    if every is None:
+        for _ in range(n):
+            x = step(x)
+        return x
+    k = max(1, math.ceil(math.sqrt(n))) if every == "sqrt" else int(every)
+    if k < 1:
+        raise ValueError(f"every must be a positive number of steps, 'sqrt' or None, not {every!r}")
+
+    def segment(length):
+        def run(x):
+            for _ in range(length):
+                x = step(x)
+            return x
+        run.__name__ = f"{_name(step)}×{length}"
+        return checkpoint(run)
+
+    full = segment(k)
+    for _ in range(n // k):
+        x = full(x)
+    if n % k:
+        x = segment(n % k)(x)
+    return x
