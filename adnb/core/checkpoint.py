@@ -55,7 +55,9 @@ class _Checkpointed:
         from .reverse import backward
         from .trace import TapeTracer, Trace
         tr = Trace()
-        inputs = [tr.new_input(a) for a in args]
+        # (while counting, plain values: the recorded trace then counts its own operations
+        # and the bytes it keeps)
+        inputs = [tr.new_input(_cost.unwrap_count(a)) for a in args]
         before = [(c.ops["primal"], c.flops["primal"]) for c in _cost.ACTIVE]
         with _cost.phase("primal"):
             out = self.fun(*inputs)
