@@ -443,3 +443,20 @@ def test_custom_function_is_one_row_of_the_trace():
     assert rev.gradient()[0] == pytest.approx(sigmoid(0.5) * 0.5, rel=1e-14)
     assert fwd.output_tangents()[0] == pytest.approx(sigmoid(0.5) * 0.5, rel=1e-14)
     assert rev.adjoints[0][2] == pytest.approx(softplus(0.5))    # v̄3, then cut: nothing to v1
+
+
+def test_checkpoint_loop_with_weights_and_closures_refused(rng):
+    Wm, x = rng.normal(size=(5, 5)) / 3, rng.normal(size=(2, 5))
+
+    def f(x, Wm, every):
+        return np.sum(adnb.checkpoint_loop(lambda h, Wm: np.tanh(h @ Wm), x, 9, every, (Wm,)))
+
+    g = adnb.grad(f, argnums=(0, 1))(x, Wm, None)
+    for every in ("sqrt", 2, 4):
+        for a, b in zip(adnb.grad(f, argnums=(0, 1))(x, Wm, every), g):
+            np.testing.assert_allclose(a, b, rtol=1e-13)
+
+    def closure(x, Wm):     # W from the enclosing code, not an argument: would lose dW
+        return np.sum(adnb.checkpoint(lambda h: np.tanh(h @ Wm))(x))
+    with pytest.raises(CustomRuleError, match="Pass that value as an argument"):
+        adnb.grad(closure, argnums=(0, 1))(x, Wm)

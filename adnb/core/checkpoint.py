@@ -102,33 +102,35 @@ def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=()):
 remat = checkpoint
 
 
-def checkpoint_loop(step, x, n, every="sqrt"):
-    """``x ← step(x)`` n times, checkpointed every ``every`` steps; returns the final x.
+def checkpoint_loop(step, x, n, every="sqrt", args=()):
+    """``x ← step(x, *args)`` n times, checkpointed every ``every`` steps; returns the final x.
 
     Args:
-        step: one step of the loop, one float/array in and out.
+        step: one step of the loop: a float/array x (and ``args``) in, the next x out.
         every: steps per checkpointed segment: ``"sqrt"`` (⌈√n⌉, O(√n) memory), an int k
             (n/k segment inputs plus k activations kept), or None (no checkpoints: O(n)).
+        args: further arguments of every step (weights...), differentiable too: values being
+            differentiated must come in as arguments, not from step's enclosing code.
     """
     if every is None:
         for _ in range(n):
-            x = step(x)
+            x = step(x, *args)
         return x
     k = max(1, math.ceil(math.sqrt(n))) if every == "sqrt" else int(every)
     if k < 1:
         raise ValueError(f"every must be a positive number of steps, 'sqrt' or None, not {every!r}")
 
     def segment(length):
-        def run(x):
+        def run(x, *args):
             for _ in range(length):
-                x = step(x)
+                x = step(x, *args)
             return x
         run.__name__ = f"{_name(step)}×{length}"
         return checkpoint(run)
 
     full = segment(k)
     for _ in range(n // k):
-        x = full(x)
+        x = full(x, *args)
     if n % k:
-        x = segment(n % k)(x)
+        x = segment(n % k)(x, *args)
     return x

@@ -63,8 +63,11 @@ def _zeros(x):
 
 def _single_output(out, what):
     """A custom function's output as one float or float array (the primitive's value)."""
-    if isinstance(out, Tracer):
-        return out
+    if isinstance(out, Tracer):     # (impl runs on plain values: a tracer came from a closure)
+        raise CustomRuleError(
+            f"{what} uses a value being differentiated that is not one of its arguments (a "
+            "variable from the enclosing code): its derivative would be lost. Pass that value "
+            "as an argument.")
     if isinstance(out, (tuple, list, dict)):
         raise CustomRuleError(
             f"{what} returned a {type(out).__name__}; adnb's custom rules take functions with one "
