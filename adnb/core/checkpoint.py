@@ -18,8 +18,7 @@ import math
 
 from ..errors import CustomRuleError
 from . import cost as _cost
-from .custom import _OnePass, _counted, _name, _single_output
-from .registry import Primitive
+from .custom import CustomPrimitive, _OnePass, _counted, _name, _single_output
 from .tracer import Tracer
 
 __all__ = ["checkpoint", "remat", "checkpoint_loop"]
@@ -32,8 +31,8 @@ class _Checkpointed:
         self.fun = fun
         self._pass = _OnePass()
         name = _name(fun)
-        self.primitive = Primitive(
-            "checkpoint", self._impl, jvp=(self._tangent,), vjp=(self._adjoint,),
+        self.primitive = CustomPrimitive(
+            "checkpoint", self._impl, kind="checkpoint", owner=self, jvp=(self._tangent,), vjp=(self._adjoint,),
             variadic=True, keep="args", formula=f"checkpoint[{name}]({{args}})",
             doc=f"checkpointed {name}: keeps its inputs, recomputes its inside in the sweep")
         self.recorded = None        # the last recomputation's trace (for displays)

@@ -32,6 +32,17 @@ from .tracer import Tracer, shape_of, unwrap
 __all__ = ["custom_jvp", "custom_vjp", "stop_gradient"]
 
 
+class CustomPrimitive(Primitive):
+    """A primitive made on the fly for a custom rule, a checkpoint or stop_gradient; ``kind``
+    and ``owner`` (the custom_jvp/custom_vjp/checkpoint object) let displays mark its row and
+    write its rule."""
+    __slots__ = ("kind", "owner")
+
+    def __init__(self, name, impl, *, kind, owner=None, **kwargs):
+        super().__init__(name, impl, **kwargs)
+        self.kind, self.owner = kind, owner
+
+
 # ---- stop_gradient ---------------------------------------------------------------------------
 
 def _identity(x):
@@ -39,9 +50,10 @@ def _identity(x):
 
 
 #: v = x with ∂v/∂x taken as 0: no tangent passes through, no adjoint flows back.
-stop_gradient_p = Primitive("stop_gradient", _identity, jvp=(None,), vjp=(None,), keep="",
-                            formula="stop_gradient({0})",
-                            doc="the value unchanged; its derivative is zero (edge cut)")
+stop_gradient_p = CustomPrimitive("stop_gradient", _identity, kind="stop_gradient",
+                                  jvp=(None,), vjp=(None,), keep="",
+                                  formula="stop_gradient({0})",
+                                  doc="the value unchanged; its derivative is zero (edge cut)")
 
 
 def stop_gradient(x):
@@ -181,9 +193,10 @@ class custom_jvp:
         self.jvp_rule = None
         self._pass = _OnePass()
         name = _name(fun)
-        self.primitive = Primitive(
-            name, self._impl, jvp=(self._tangent,), vjp=(self._adjoint,), variadic=True,
-            keep="args", formula=name + "({args})", doc=f"custom_jvp function {name}")
+        self.primitive = CustomPrimitive(
+            name, self._impl, kind="custom_jvp", owner=self, jvp=(self._tangent,),
+            vjp=(self._adjoint,), variadic=True, keep="args", formula=name + "({args})",
+            doc=f"custom_jvp function {name}")
 
     def defjvp(self, rule):
         """Set the tangent rule (usable as a decorator); returns the rule."""
@@ -273,9 +286,10 @@ class custom_vjp:
         self.fwd = self.bwd = None
         self._pass = _OnePass()
         name = _name(fun)
-        self.primitive = Primitive(
-            name, self._impl, jvp=(self._no_forward,), vjp=(self._adjoint,), variadic=True,
-            keep="args", formula=name + "({args})", doc=f"custom_vjp function {name}")
+        self.primitive = CustomPrimitive(
+            name, self._impl, kind="custom_vjp", owner=self, jvp=(self._no_forward,),
+            vjp=(self._adjoint,), variadic=True, keep="args", formula=name + "({args})",
+            doc=f"custom_vjp function {name}")
 
     def defvjp(self, fwd, bwd):
         """Set the forward (``fwd``) and backward (``bwd``) halves of the rule."""

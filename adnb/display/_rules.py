@@ -113,6 +113,11 @@ def vjp_text(node, k, names, adjoint_name):
 
 def _contribution_text(node, k, names, seed_name, rules, slot):
     """seed × local partial for elementwise operations; the tabulated rule otherwise."""
+    if getattr(node.prim, "kind", None) is not None:     # a custom rule: written from the rule
+        from .custom import rule_text
+        t = rule_text(node, k, names, seed_name, slot)
+        if t is not None:
+            return t
     p = partial_text(node, k, names)
     if p is not None:
         if p == "1":

@@ -178,6 +178,7 @@ class GraphLayout:
             graph_h += shift
             self.height += shift
         shafts, heads, labels, self.edges = [], [], [], {}
+        cut_shafts = []         # edges into stop_gradient: dashed, the derivative is cut
         for u, v in g.edges:
             p, q = self.pos[u], self.pos[v]
             ctrl = arcs[(u, v)]
@@ -195,7 +196,7 @@ class GraphLayout:
                 lx = 0.25 * a[0] + 0.5 * ctrl[0] + 0.25 * b[0]      # the top of the arc
                 ly = 0.25 * a[1] + 0.5 * ctrl[1] + 0.25 * b[1]
             self.edges[(u, v)] = d
-            shafts.append(d)
+            (cut_shafts if g.edges[u, v].get("cut") else shafts).append(d)
             if edge_labels and g.nodes[u]["kind"] == "node" and g.nodes[v]["kind"] == "node":
                 txt = _edge_label(trace, g.nodes[u]["index"], g.nodes[v]["index"], names)
                 if txt:
@@ -221,6 +222,9 @@ class GraphLayout:
             parts.append(f'<path class="adnb-edges" d="{"".join(shafts)}" fill="none" '
                          f'stroke="{_EDGE}" stroke-width="1.2"/>')
             parts.append(f'<path d="{"".join(heads)}" fill="{_EDGE}" stroke="none"/>')
+        if cut_shafts:
+            parts.append(f'<path class="adnb-cut-edges" d="{"".join(cut_shafts)}" fill="none" '
+                         'stroke="#b03030" stroke-width="1.2" stroke-dasharray="4 3"/>')
         self.edge_svg = "".join(parts)
         parts = labels + out_text
 
