@@ -393,9 +393,23 @@ def _caption(tb):
             cur = ", ".join(_markup(_ph("v", i)) for i in st.current)
             verb = ("seeding" if st.step == 0 else "computing") if tb.mode == "forward" \
                 else "passing on the adjoint of"
-            where = f"{verb} {cur}"
+            where = f"{verb} {cur}" + (_recompute_note(tb, st.current) if tb.mode == "reverse"
+                                       else "")
         text += (f" · {tb.mode} sweep, step {min(st.step, st.n_steps)} of {st.n_steps}: {where}")
     return f"<caption>{text}</caption>"
+
+
+def _recompute_note(tb, current):
+    """The reverse sweep at a checkpoint row runs its folded operations again first."""
+    notes = []
+    for i in current:
+        node = tb.trace.nodes[i]
+        if getattr(node.prim, "kind", None) == "checkpoint":
+            from .custom import checkpoint_inside
+            n = checkpoint_inside(node).n_ops
+            notes.append(f" — recomputing the {n} operations folded into "
+                         f"{_markup(_ph('v', i))} from its kept inputs, then sweeping them back")
+    return "".join(notes)
 
 
 def _footer(tb, total, shown, folded, ncol):
