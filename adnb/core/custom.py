@@ -143,7 +143,10 @@ class _OnePass:
     def get(self, g, args, argnum, compute):
         key = (id(g),) + tuple(id(_cost.unwrap_count(a)) for a in args)
         if key == self.key and argnum in self.left:
-            return self.left.pop(argnum)
+            c = self.left.pop(argnum)
+            if not self.left:                       # all handed out: hold on to nothing
+                self.key, self.refs = None, None
+            return c
         cts = compute()
         self.key, self.refs = key, (g, args)       # (refs keep the ids valid)
         self.left = {k: c for k, c in enumerate(cts) if k != argnum}

@@ -206,4 +206,4 @@ def row_badge(node, names):
     inside = checkpoint_inside(node)
     return ("checkpoint", f"{inside.n_ops} operations folded: the reverse sweep keeps only "
                           f"{', '.join(arg_names)} and runs them again when the adjoint of "
-                          f"{label} arrives")
+                          f"{label} arrives. Inside, on the inputs of the row:\n{inside}")
