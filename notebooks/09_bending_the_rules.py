@@ -27,8 +27,6 @@
 # checked with an `assert`.
 
 # %%
-import gc
-import tracemalloc
 import warnings
 
 import matplotlib.pyplot as plt
@@ -37,6 +35,7 @@ from IPython.display import HTML, display
 
 import adnb
 from adnb.display import graph_svg, trace_table
+from adnb.display.checkpointing import checkpoint_costs, peak_bytes, plot_checkpoint_costs
 from adnb.display.linear import linear_pair
 
 plt.rcParams.update({"figure.figsize": (5.5, 3.6), "figure.dpi": 80})
@@ -250,18 +249,7 @@ for every in (1, 10, "sqrt", 100):
     assert np.allclose(adnb.grad(make_loss(100, every))(x0), g_plain, rtol=1e-13, atol=0)
 
 
-def peak_bytes(fn):
-    """Peak memory allocated while fn runs (tracemalloc sees numpy's buffers)."""
-    gc.collect()
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
-    fn()
-    peak = tracemalloc.get_traced_memory()[1] - base
-    tracemalloc.stop()
-    return peak
-
-
-ns = np.array([64, 144, 256, 576, 1024])
+ns = np.array([49, 100, 196, 400, 784])        # peak_bytes: tracemalloc sees numpy's buffers
 peaks = {every: np.array([peak_bytes(lambda: adnb.grad(make_loss(n, every))(x0)) for n in ns])
          for every in (None, "sqrt")}
 for every, p in peaks.items():
@@ -286,7 +274,7 @@ print(f"no checkpoints: {b:.2f} activations per step        (R² = {r2_none:.4f}
 print(f"√n segments:    {c:.2f} activations per √n step      (R² = {r2_sqrt:.4f})")
 assert 0.9 < b < 1.5 and r2_none > 0.99
 assert 1.5 < c < 3.0 and r2_sqrt > 0.99
-assert peaks["sqrt"][-1] < peaks[None][-1] / 8          # n = 1024: a small fraction
+assert peaks["sqrt"][-1] < peaks[None][-1] / 6          # n = 784: a small fraction
 
 fig, ax = plt.subplots()
 ax.loglog(ns, peaks[None] / act, "o-", label="no checkpoints: O(n)")
@@ -299,33 +287,20 @@ plt.show()
 # %% [markdown]
 # **What it costs.** `count_cost` counts the operations run again (`recomputed_ops`): with any
 # segment length, every step is recomputed once — one extra forward pass — while the tape's memory
-# follows $n/k + k$. For $n = 576$:
+# follows $n/k + k$. For $n = 400$:
 
 # %%
-n = 576
-ks = [1, 4, 8, 16, 24, 36, 72, 144, 576]
-mem, extra = [], []
-for k in ks:
-    mem.append(peak_bytes(lambda: adnb.grad(make_loss(n, k))(x0)) / act)
-    with adnb.count_cost() as cost:
-        adnb.grad(make_loss(n, k))(x0)
-    extra.append(cost.recomputed_ops / (2 * n))         # 2 operations per step: @ and tanh
-print("k:                 ", ks)
-print("peak (activations):", np.round(mem).astype(int))
-print("extra forward passes:", extra)
-assert all(e == 1.0 for e in extra)
-assert 8 <= ks[int(np.argmin(mem))] <= 72               # the least memory near √n = 24
+n = 400
+points = checkpoint_costs(step, x0, n, ks=[1, 4, 10, 20, 40, 100, 400], args=(W,))
+mem = [p.peak_bytes / act for p in points]
+print("k:                   ", [p.k for p in points])
+print("peak (activations):  ", np.round(mem).astype(int))
+print("model n/k + k:       ", [p.model for p in points])
+print("extra forward passes:", [p.extra_passes for p in points])
+assert all(p.extra_passes == 1.0 and p.loop_ops == 2 * n for p in points)   # @ and tanh per step
+assert 10 <= points[int(np.argmin(mem))].k <= 40         # the least memory near √n = 20
 assert min(mem) < 0.15 * mem[-1]
-
-fig, ax = plt.subplots()
-ax.plot(ks, mem, "o-", label="measured")
-ax.plot(ks, np.array([n / k + k for k in ks]) + min(mem) - 2 * np.sqrt(n), "--",
-        label="n/k + k (shifted)")
-ax.set_xscale("log")
-ax.set_xlabel("segment length k (steps per checkpoint)")
-ax.set_ylabel("peak memory (activations)")
-ax.axvline(np.sqrt(n), color="grey", lw=0.8)
-ax.legend()
+plot_checkpoint_costs(points, unit=act)
 plt.show()
 
 # %% [markdown]
@@ -404,7 +379,7 @@ except adnb.NotLinearError as e:
 # value of $q$ with the derivative of the identity. Write it with `stop_gradient` alone, in one
 # line, and check value and gradient.
 #
-# **Exercise 3 (the best segment).** For $n = 400$ steps, which segment length $k$ gives the
+# **Exercise 3 (the best segment).** For $n = 256$ steps, which segment length $k$ gives the
 # least peak memory? Compare with $\sqrt n$ and with the $n/k + k$ model.
 
 # %% [markdown]
@@ -455,11 +430,10 @@ print(adnb.grad(lambda x: np.sum(straight_through_round(x) ** 2))(xs))
 # *Collapsed: click the bar on the left to expand.*
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true}
-n = 400
-ks3 = [2, 5, 10, 20, 40, 80, 200]
-mem3 = [peak_bytes(lambda: adnb.grad(make_loss(n, k))(x0)) / act for k in ks3]
-best = ks3[int(np.argmin(mem3))]
-model = [n / k + k for k in ks3]
-print("k:", ks3, "\nmeasured:", np.round(mem3).astype(int), "\nn/k + k:", model)
-print("least memory at k =", best, "; √n =", np.sqrt(n))
-assert best in (10, 20, 40) and ks3[int(np.argmin(model))] == 20
+points3 = checkpoint_costs(step, x0, 256, ks=[2, 4, 8, 16, 32, 64, 128], args=(W,))
+mem3 = [p.peak_bytes / act for p in points3]
+best = points3[int(np.argmin(mem3))].k
+print("k:", [p.k for p in points3], "\nmeasured:", np.round(mem3).astype(int),
+      "\nn/k + k:", [p.model for p in points3])
+print("least memory at k =", best, "; √n =", np.sqrt(256))
+assert best in (8, 16, 32) and min(points3, key=lambda p: p.model).k == 16

@@ -94,3 +94,21 @@ def test_linearized_trace_beside_its_transpose(rng):
     # only linear operations on the left
     assert {n.prim.name for n in lp.linear.nodes if n.prim} <= {
         "mul", "add", "matmul", "sum", "broadcast_to", "neg", "reshape", "sub"}
+
+
+def test_checkpoint_costs_memory_against_recomputation():
+    from adnb.display.checkpointing import checkpoint_costs, plot_checkpoint_costs
+    W = np.random.default_rng(0).normal(size=(32, 32)) / 6
+    x = np.random.default_rng(1).normal(size=(8, 32))
+    pts = checkpoint_costs(lambda h, W: np.tanh(h @ W), x, 100, [None, 1, 10, 100], (W,))
+    assert [p.k for p in pts] == [None, 1, 10, 100]
+    assert [p.extra_passes for p in pts] == [0.0, 1.0, 1.0, 1.0]     # every step runs twice
+    assert all(p.loop_ops == 200 for p in pts)
+    assert [p.model for p in pts] == [100, 101, 20, 101]
+    none, ten = pts[0], pts[2]
+    assert ten.peak_bytes < 0.4 * none.peak_bytes and ten.tape_bytes < 0.3 * none.tape_bytes
+    import matplotlib
+    matplotlib.use("Agg")
+    ax = plot_checkpoint_costs(pts, unit=x.nbytes)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "peak memory of grad", "k = √n", "extra forward passes"]
