@@ -304,7 +304,7 @@ def step(h):
     return np.tanh(W @ h + 0.1)
 
 
-@pytest.mark.parametrize("every", [None, 1, 3, "sqrt", 25])
+@pytest.mark.parametrize("every", [None, 1, 3, "sqrt", 25, "bisect"])
 def test_checkpoint_loop_same_derivatives(every, rng):
     x = rng.normal(size=30)
 
@@ -379,7 +379,7 @@ def test_checkpoint_memory_and_recomputation_counts():
     loop_ops = 2 * n                               # matmul and tanh per step
     assert c0.ops["primal"] == loop_ops + 1 and c0.recomputed_ops == 0
     assert c1.recomputed_ops == loop_ops           # every step recomputed once: one extra pass
-    assert c1.ops["primal"] == 2 * loop_ops + 1 + 20    # + one checkpoint row per segment
+    assert c1.ops["primal"] == 2 * loop_ops + 1         # the loop twice, and the sum
     assert c1.ops["adjoint"] == c0.ops["adjoint"] and c1.reverse_passes == 1
     assert c1.tape_bytes - Wb.nbytes < (c0.tape_bytes - Wb.nbytes) / 5     # (W kept once)
 
@@ -460,3 +460,23 @@ def test_checkpoint_loop_with_weights_and_closures_refused(rng):
         return np.sum(adnb.checkpoint(lambda h: np.tanh(h @ Wm))(x))
     with pytest.raises(CustomRuleError, match="Pass that value as an argument"):
         adnb.grad(closure, argnums=(0, 1))(x, Wm)
+
+
+def test_bisection_checkpoints_log_memory(rng):
+    W = rng.normal(size=(16, 16)) / 4
+    x = rng.normal(size=(4, 16))
+
+    def stats(n, every):
+        loss = lambda x: np.sum(adnb.checkpoint_loop(lambda h, W: np.tanh(h @ W), x, n, every, (W,)))
+        with adnb.count_cost() as c:
+            g = adnb.grad(loss)(x)
+        return g, c
+
+    g0, c0 = stats(64, None)
+    g1, c1 = stats(64, "bisect")
+    np.testing.assert_allclose(g1, g0, rtol=1e-13)
+    assert c1.recomputed_ops == 5 * c0.ops["primal"] - 5      # 5 levels (64 → 2): 5 extra passes
+    # each recorded trace keeps two halves' inputs, or a 2-step segment: bounded whatever n
+    assert c1.tape_bytes - W.nbytes <= 3 * x.nbytes
+    assert stats(256, "bisect")[1].tape_bytes == c1.tape_bytes
+    assert c0.tape_bytes - W.nbytes >= 64 * x.nbytes

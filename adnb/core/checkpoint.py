@@ -107,7 +107,9 @@ def checkpoint_loop(step, x, n, every="sqrt", args=()):
     Args:
         step: one step of the loop: a float/array x (and ``args``) in, the next x out.
         every: steps per checkpointed segment: ``"sqrt"`` (⌈√n⌉, O(√n) memory), an int k
-            (n/k segment inputs plus k activations kept), or None (no checkpoints: O(n)).
+            (n/k segment inputs plus k activations kept), None (no checkpoints: O(n)), or
+            ``"bisect"``: checkpoints nested by halving the loop down to 2 steps (recursive
+            bisection: O(log n) memory for about log₂ n extra forward passes).
         args: further arguments of every step (weights...), differentiable too: values being
             differentiated must come in as arguments, not from step's enclosing code.
     """
@@ -115,6 +117,8 @@ def checkpoint_loop(step, x, n, every="sqrt", args=()):
         for _ in range(n):
             x = step(x, *args)
         return x
+    if every == "bisect":
+        return _bisected(step, n, {})(x, *args) if n > 0 else x
     k = max(1, math.ceil(math.sqrt(n))) if every == "sqrt" else int(every)
     if k < 1:
         raise ValueError(f"every must be a positive number of steps, 'sqrt' or None, not {every!r}")
@@ -133,3 +137,24 @@ def checkpoint_loop(step, x, n, every="sqrt", args=()):
     if n % k:
         x = segment(n % k)(x, *args)
     return x
+
+
+def _bisected(step, n, made):
+    """n steps as two checkpointed halves, each halved again down to 2 steps (one function per
+    length, shared). Sweeping a half back recomputes it, which records only its two halves."""
+    if n in made:
+        return made[n]
+    if n <= 2:
+        def run(x, *args):
+            for _ in range(n):
+                x = step(x, *args)
+            return x
+    else:
+        first = checkpoint(_bisected(step, n // 2, made))
+        second = checkpoint(_bisected(step, n - n // 2, made))
+
+        def run(x, *args):
+            return second(first(x, *args), *args)
+    run.__name__ = f"{_name(step)}×{n}"
+    made[n] = run
+    return run

@@ -90,6 +90,8 @@ def _size(x):
 
 def record(prim, args, ans, params):
     """Attribute one evaluated primitive to the active counters (called only when counting)."""
+    if getattr(prim, "counted_inside", False):
+        return          # a custom function or checkpoint: its inside was counted op by op
     ph = PHASE[-1]
     fl = prim.flops(ans, *args, **params) if prim.flops is not None else _size(ans)
     for c in ACTIVE:

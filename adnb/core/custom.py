@@ -36,11 +36,13 @@ class CustomPrimitive(Primitive):
     """A primitive made on the fly for a custom rule, a checkpoint or stop_gradient; ``kind``
     and ``owner`` (the custom_jvp/custom_vjp/checkpoint object) let displays mark its row and
     write its rule."""
-    __slots__ = ("kind", "owner")
+    __slots__ = ("kind", "owner", "counted_inside")
 
     def __init__(self, name, impl, *, kind, owner=None, **kwargs):
         super().__init__(name, impl, **kwargs)
         self.kind, self.owner = kind, owner
+        # count_cost counts the operations of its impl, not the row itself
+        self.counted_inside = kind != "stop_gradient"
 
 
 # ---- stop_gradient ---------------------------------------------------------------------------
