@@ -480,3 +480,30 @@ def test_bisection_checkpoints_log_memory(rng):
     assert c1.tape_bytes - W.nbytes <= 3 * x.nbytes
     assert stats(256, "bisect")[1].tape_bytes == c1.tape_bytes
     assert c0.tape_bytes - W.nbytes >= 64 * x.nbytes
+
+
+def test_a_tangent_rule_that_is_not_linear_is_refused_in_reverse_mode():
+    @adnb.custom_jvp
+    def f(x):
+        return x ** 2
+
+    @f.defjvp
+    def squared_tangent(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return x ** 2, 2 * x * t * t                 # not linear in t
+
+    with pytest.raises(adnb.NotLinearError, match="squared_tangent.*linear in the tangents"):
+        adnb.grad(f)(1.5)
+
+
+def test_checkpoint_warns_when_the_recomputation_differs():
+    rng = np.random.default_rng(0)
+
+    def noisy(x):                                    # a fresh random number on every run
+        return x * (1 + 0.1 * rng.normal())
+
+    with pytest.warns(adnb.ADNBWarning, match="different value when the reverse sweep ran it"):
+        adnb.grad(lambda x: adnb.checkpoint(noisy)(x) * 2.0)(1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")               # deterministic: no warning, scalar code too
+        adnb.grad(lambda x: np.sum(adnb.checkpoint_loop(lambda h: np.tanh(h) * 1.5, x, 50)))(0.3)

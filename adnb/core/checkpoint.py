@@ -16,10 +16,14 @@ from __future__ import annotations
 import functools
 import math
 
-from ..errors import CustomRuleError
+import warnings
+
+import numpy as np
+
+from ..errors import ADNBWarning, CustomRuleError
 from . import cost as _cost
 from .custom import CustomPrimitive, _OnePass, _counted, _name, _single_output
-from .tracer import Tracer
+from .tracer import Tracer, unwrap
 
 __all__ = ["checkpoint", "remat", "checkpoint_loop"]
 
@@ -31,11 +35,13 @@ class _Checkpointed:
         self.fun = fun
         self._pass = _OnePass()
         name = _name(fun)
+        # keep="both": its value too, to check the recomputation against (in a loop the value
+        # is the next segment's input, kept anyway)
         self.primitive = CustomPrimitive(
-            "checkpoint", self._impl, kind="checkpoint", owner=self, jvp=(self._tangent,), vjp=(self._adjoint,),
-            variadic=True, keep="args", formula=f"checkpoint[{name}]({{args}})",
+            "checkpoint", self._impl, kind="checkpoint", owner=self, jvp=(self._tangent,),
+            vjp=(self._adjoint,), variadic=True, keep="both",
+            formula=f"checkpoint[{name}]({{args}})",
             doc=f"checkpointed {name}: keeps its inputs, recomputes its inside in the sweep")
-        self.recorded = None        # the last recomputation's trace (for displays)
 
     def _impl(self, *args):
         return _single_output(_counted(self.fun, args), f"checkpointed function {_name(self.fun)}")
@@ -47,9 +53,9 @@ class _Checkpointed:
         return jvp(self.fun, tuple(args), tangents)[1]
 
     def _adjoint(self, g, ans, *args, argnum):
-        return self._pass.get(g, args, argnum, lambda: self.recompute(g, args))
+        return self._pass.get(g, args, argnum, lambda: self.recompute(g, args, ans))
 
-    def recompute(self, g, args):
+    def recompute(self, g, args, ans=None):
         """Run f again on its inputs, recorded, and sweep that record back from g."""
         from .reverse import backward
         from .trace import TapeTracer, Trace
@@ -63,12 +69,28 @@ class _Checkpointed:
         for c, (ops, flops) in zip(_cost.ACTIVE, before):
             c.recomputed_ops += c.ops["primal"] - ops
             c.recomputed_flops += c.flops["primal"] - flops
+        if ans is not None:
+            self._check_same(unwrap(ans), unwrap(out))
         if not (type(out) is TapeTracer and out.trace is tr):
             return [None] * len(args)
         if _cost.ACTIVE:
             _cost.add_passes(reverse=-1, sweeps=-1)     # part of the sweep already counted
         adj = backward(tr, {out.index: g})
         return [adj[i] for i in tr.inputs]
+
+
+    def _check_same(self, before, again):
+        """A function that draws random numbers or reads changing state gives another value
+        when run again, and the derivative would belong to that other run: say so. (Not
+        exact: a Python float may take math.tanh once and np.tanh the other time.)"""
+        with np.errstate(all="ignore"):
+            same = np.allclose(again, before, rtol=1e-8, atol=1e-300, equal_nan=True)
+        if not same:
+            warnings.warn(
+                f"checkpointed function {_name(self.fun)} gave a different value when the reverse "
+                "sweep ran it again (random numbers? global state? a chaotic loop?), so its "
+                "derivative is that of the second run. Pass random numbers in as arguments.",
+                ADNBWarning, stacklevel=2)
 
 
 def _zero(a):

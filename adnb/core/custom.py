@@ -155,9 +155,10 @@ class _OnePass:
         return cts[argnum]
 
 
-def _linear_transpose_of(tangent_map, g, primals):
+def _linear_transpose_of(tangent_map, g, primals, rule_name):
     """Cotangents of ``tangent_map(tangents)`` (linear in tangents) for output cotangent g:
     record it once with the tangents as inputs, then one reverse sweep seeded with g."""
+    from .linearize import check_linear
     from .reverse import backward
     from .trace import TapeTracer, Trace
     tr = Trace()
@@ -165,6 +166,8 @@ def _linear_transpose_of(tangent_map, g, primals):
     t_out = tangent_map(t_in)
     if not (type(t_out) is TapeTracer and t_out.trace is tr):
         return [None] * len(primals)       # the tangent does not depend on the inputs' tangents
+    check_linear(tr, rule_name, "A tangent rule must be linear in the tangents (JAX requires "
+                 "the same); reverse mode transposes it, and a nonlinear one has no transpose.")
     if _cost.ACTIVE:
         _cost.add_passes(reverse=-1, sweeps=-1)     # part of the sweep already counted
     adj = backward(tr, {t_out.index: g})
@@ -253,7 +256,7 @@ class custom_jvp:
                 y, t_out = self._call_rule(primals, tangents, static)
                 _check_shape(t_out, shape_of(g), f"the tangent output of {self.rule_name}")
                 return t_out
-            return _linear_transpose_of(tangent_map, g, primals)
+            return _linear_transpose_of(tangent_map, g, primals, self.rule_name)
         return self._pass.get(g, primals, argnum, all_cotangents)
 
 

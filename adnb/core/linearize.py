@@ -90,8 +90,9 @@ def record_linear(f_lin, *primals, explore=False):
     return tr, out
 
 
-def check_linear(trace, name="the function"):
+def check_linear(trace, name="the function", hint=None):
     """Raise ``NotLinearError`` at the first operation that is not linear in the traced inputs."""
+    hint = hint or ("linear_transpose takes linear maps such as the f_jvp of adnb.linearize.")
     for node in trace.nodes:
         if node.prim is None:
             continue
@@ -108,8 +109,7 @@ def check_linear(trace, name="the function"):
             continue
         raise NotLinearError(
             f"{name} is not linear in its inputs: {node.label} = {node.formula()} ({op}) "
-            "is not a linear operation of them, so it has no transpose. linear_transpose takes "
-            "linear maps such as the f_jvp of adnb.linearize.")
+            f"is not a linear operation of them, so it has no transpose. {hint}")
 
 
 def linear_transpose(f_lin, *primals):
