@@ -32,7 +32,7 @@ def test_custom_rows_are_tagged_with_the_rule_derived_from_the_rule(tr):
     b = _badges(html)
     assert set(b) == {"custom_jvp", "custom_vjp", "stop_gradient", "checkpoint"}
     assert "softplus_jvp: tangent of v4 = ṫ1 · 0.5 · (1 + tanh(v3 / 2))" in b["custom_jvp"]
-    assert "v5̄ += min(max(ḡ, -1.0), 1.0)" in b["custom_vjp"]      # clip, from bwd itself
+    assert "v5̄ += min(max(ḡ, −1.0), 1.0)" in b["custom_vjp"]      # clip, from bwd itself
     assert "2 operations folded" in b["checkpoint"]
     assert "&lt;lambda&gt;" in html and "<lambda>" not in html     # escaped
 

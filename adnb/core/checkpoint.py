@@ -40,8 +40,7 @@ class _Checkpointed:
         self.primitive = CustomPrimitive(
             "checkpoint", self._impl, kind="checkpoint", owner=self, jvp=(self._tangent,),
             vjp=(self._adjoint,), variadic=True, keep="both",
-            formula=f"checkpoint[{name}]({{args}})",
-            doc=f"checkpointed {name}: keeps its inputs, recomputes its inside in the sweep")
+            formula=f"checkpoint[{name}]({{args}})")
 
     def _impl(self, *args):
         return _single_output(_counted(self.fun, args), f"checkpointed function {_name(self.fun)}")

@@ -54,8 +54,7 @@ def _identity(x):
 #: v = x with ∂v/∂x taken as 0: no tangent passes through, no adjoint flows back.
 stop_gradient_p = CustomPrimitive("stop_gradient", _identity, kind="stop_gradient",
                                   jvp=(None,), vjp=(None,), keep="",
-                                  formula="stop_gradient({0})",
-                                  doc="the value unchanged; its derivative is zero (edge cut)")
+                                  formula="stop_gradient({0})")
 
 
 def stop_gradient(x):
@@ -203,13 +202,11 @@ class custom_jvp:
         name = _name(fun)
         self.primitive = CustomPrimitive(
             name, self._impl, kind="custom_jvp", owner=self, jvp=(self._tangent,),
-            vjp=(self._adjoint,), variadic=True, keep="args", formula=name + "({args})",
-            doc=f"custom_jvp function {name}")
+            vjp=(self._adjoint,), variadic=True, keep="args", formula=name + "({args})")
 
     def defjvp(self, rule):
         """Set the tangent rule (usable as a decorator); returns the rule."""
         self.jvp_rule = rule
-        self.primitive.doc = f"custom_jvp function {_name(self.fun)}, rule {_name(rule)}"
         return rule
 
     @property
@@ -296,14 +293,11 @@ class custom_vjp:
         name = _name(fun)
         self.primitive = CustomPrimitive(
             name, self._impl, kind="custom_vjp", owner=self, jvp=(self._no_forward,),
-            vjp=(self._adjoint,), variadic=True, keep="args", formula=name + "({args})",
-            doc=f"custom_vjp function {name}")
+            vjp=(self._adjoint,), variadic=True, keep="args", formula=name + "({args})")
 
     def defvjp(self, fwd, bwd):
         """Set the forward (``fwd``) and backward (``bwd``) halves of the rule."""
         self.fwd, self.bwd = fwd, bwd
-        self.primitive.doc = (f"custom_vjp function {_name(self.fun)}, rules {_name(fwd)} / "
-                              f"{_name(bwd)}")
 
     @property
     def rule_name(self):
