@@ -252,8 +252,9 @@ for every in (1, 10, "sqrt", 100):
 ns = np.array([49, 100, 196, 400, 784])        # peak_bytes: tracemalloc sees numpy's buffers
 peaks = {every: np.array([peak_bytes(lambda: adnb.grad(make_loss(n, every))(x0)) for n in ns])
          for every in (None, "sqrt")}
-for every, p in peaks.items():
-    print(f"every={every!s:5}: peak {np.round(p / act).astype(int)} activations for n = {ns}")
+for every, p in peaks.items():       # (~: measured, varies by an activation from run to run)
+    print(f"every={every!s:5}: peak", " ".join(f"~{v:.0f}" for v in p / act),
+          f"activations for n = {ns}")
 
 # %% [markdown]
 # Fit the two lines: memory $= a + b\,n$ without checkpoints and $= a + c\sqrt n$ with
@@ -270,8 +271,8 @@ def line_fit(u, y):
 
 b, a_none, r2_none = line_fit(ns, peaks[None] / act)
 c, a_sqrt, r2_sqrt = line_fit(np.sqrt(ns), peaks["sqrt"] / act)
-print(f"no checkpoints: {b:.2f} activations per step        (R² = {r2_none:.4f})")
-print(f"√n segments:    {c:.2f} activations per √n step      (R² = {r2_sqrt:.4f})")
+print(f"no checkpoints: ~{b:.2f} activations per step        (R² = ~{r2_none:.4f})")
+print(f"√n segments:    ~{c:.2f} activations per √n step      (R² = ~{r2_sqrt:.4f})")
 assert 0.9 < b < 1.5 and r2_none > 0.99
 assert 1.5 < c < 3.0 and r2_sqrt > 0.99
 assert peaks["sqrt"][-1] < peaks[None][-1] / 6          # n = 784: a small fraction
@@ -294,7 +295,7 @@ n = 400
 points = checkpoint_costs(step, x0, n, ks=[1, 4, 10, 20, 40, 100, 400], args=(W,))
 mem = [p.peak_bytes / act for p in points]
 print("k:                   ", [p.k for p in points])
-print("peak (activations):  ", np.round(mem).astype(int))
+print("peak (activations):  ", " ".join(f"~{m:.0f}" for m in mem))
 print("model n/k + k:       ", [p.model for p in points])
 print("extra forward passes:", [p.extra_passes for p in points])
 assert all(p.extra_passes == 1.0 and p.loop_ops == 2 * n for p in points)   # @ and tanh per step
@@ -433,7 +434,7 @@ print(adnb.grad(lambda x: np.sum(straight_through_round(x) ** 2))(xs))
 points3 = checkpoint_costs(step, x0, 256, ks=[2, 4, 8, 16, 32, 64, 128], args=(W,))
 mem3 = [p.peak_bytes / act for p in points3]
 best = points3[int(np.argmin(mem3))].k
-print("k:", [p.k for p in points3], "\nmeasured:", np.round(mem3).astype(int),
+print("k:", [p.k for p in points3], "\nmeasured:", " ".join(f"~{m:.0f}" for m in mem3),
       "\nn/k + k:", [p.model for p in points3])
 print("least memory at k =", best, "; √n =", np.sqrt(256))
 assert best in (8, 16, 32) and min(points3, key=lambda p: p.model).k == 16
