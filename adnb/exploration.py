@@ -25,10 +25,11 @@ from .core.reverse import ReverseResult
 from .errors import ADNBError
 
 __all__ = ["Exploration", "Seed", "Layout", "CostSummary", "ExploreUsageError", "SHOW_PARTS",
-           "DEFAULT_SHOW", "MODES", "SHOWN_SEEDS", "check_options", "as_cell_input"]
+           "DEFAULT_SHOW", "MODES", "SHOWN_SEEDS", "SHOWN_ROW_PASSES", "check_options", "as_cell_input"]
 
 SHOW_PARTS = ("table", "graph", "code", "cost")
 SHOWN_SEEDS = 6             # tangent/adjoint columns in static views
+SHOWN_ROW_PASSES = 30_000   # at most this many rows × passes for a static view's columns
 DEFAULT_SHOW = ("table", "graph")
 MODES = ("forward", "reverse", "both")
 
@@ -389,26 +390,32 @@ class Exploration:
                 f"{_count(self.trace.n_ops, 'operation')}, {_count(len(self.outputs), 'output')}; "
                 f"J is {K}×{D}>")
 
+    def shown_count(self):
+        """How many seeds per mode the static views show: ``SHOWN_SEEDS``, fewer for long traces
+        (a 100k-operation trace shows one: each column is a whole sweep)."""
+        return max(1, min(SHOWN_SEEDS, SHOWN_ROW_PASSES // max(self.trace.n_ops, 1)))
+
     def shown_results(self):
-        """(forward, reverse): results of the first ``SHOWN_SEEDS`` seeds of the modes shown,
+        """(forward, reverse): results of the first ``shown_count()`` seeds of the modes shown,
         None for a mode not shown (a static view of a 1000-input trace should not run 1000
         sweeps)."""
         out = []
+        k = self.shown_count()
         for mode in ("forward", "reverse"):
             if self.mode not in (mode, "both"):
                 out.append(None)
                 continue
             seeds = self.seeds(mode)
-            if len(seeds) <= SHOWN_SEEDS:
+            if len(seeds) <= k:
                 out.append(self.forward if mode == "forward" else self.reverse)
                 continue
-            rs = [self.sweep(mode, s) for s in seeds[:SHOWN_SEEDS]]
+            rs = [self.sweep(mode, s) for s in seeds[:k]]
             if mode == "forward":
                 R, vals = ForwardResult, [r.tangents[0] for r in rs]
             else:
                 R, vals = ReverseResult, [r.adjoints[0] for r in rs]
             out.append(R(self.trace, [r.seeds[0] for r in rs], vals,
-                         [s.label for s in seeds[:SHOWN_SEEDS]]))
+                         [s.label for s in seeds[:k]]))
         return out
 
     # display hooks: the text and HTML are written by adnb.display.exploration

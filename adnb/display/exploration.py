@@ -12,8 +12,8 @@ imports nothing above ``adnb.display``):
 * ``fmt_value(v)`` — a number or array in a few characters.
 
 Long traces: the text view formats only the rows it shows (the first 24 and the last 8), and
-the code view keeps the head and tail of each program, so a 100k-operation cell displays in
-seconds with well under 1 MB of HTML.
+the code view generates only the head and tail of each sweep, so a 100k-operation cell
+displays in seconds with well under 1 MB of HTML (``benchmarks/bench_display.py --cells``).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ __all__ = ["title_text", "exploration_text", "exploration_html", "jacobian_text"
            "TEXT_HEAD", "TEXT_TAIL", "CODE_HEAD", "CODE_TAIL"]
 
 TEXT_HEAD, TEXT_TAIL = 24, 8          # rows of the text view of a long trace
-CODE_HEAD, CODE_TAIL = 80, 20         # lines of each generated program shown
+CODE_HEAD, CODE_TAIL = 60, 15         # operations of each generated sweep shown
 _MAX_JACOBIAN = 400                   # entries; larger Jacobians are not printed
 
 
@@ -95,6 +95,9 @@ def exploration_text(e):
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     lines = [title_text(e), "  ".join(c.ljust(w) for c, w in zip(cols, widths))]
     lines += ["  ".join(x.ljust(w) for x, w in zip(r, widths)).rstrip() for r in rows]
+    note = _columns_note(e, fwd, rev)
+    if note:
+        lines.append(note)
     lines.append(jacobian_text(e))
     return "\n".join(lines)
 
@@ -113,6 +116,9 @@ def exploration_html(e):
         from .svg import graph_svg
         parts.append(f'<div class="adnb-graph">{graph_svg(tr, forward=fwd, reverse=rev, mode=mode)}'
                      f'</div>')
+    note = _columns_note(e, fwd, rev)
+    if note:
+        parts.append(f'<p class="adnb-columns-note">{html.escape(note)}</p>')
     parts.append(jacobian_html(e))
     if "code" in e.show:
         parts.append(code_html(tr, e.mode))
@@ -120,6 +126,19 @@ def exploration_html(e):
         parts.append(cost_html(e.cost))
     parts.append("</div>")
     return "\n".join(parts)
+
+
+def _columns_note(e, fwd, rev):
+    """Which seeds the table's columns show, when not all of them."""
+    parts = []
+    for mode, res in (("forward", fwd), ("reverse", rev)):
+        if res is not None and len(res.labels) < len(e.seeds(mode)):
+            parts.append(f"the first {plural(len(res.labels), mode + ' pass')} of "
+                         f"{len(e.seeds(mode))}")
+    if not parts:
+        return ""
+    return ("The table shows " + " and ".join(parts) + "; the explorer widget (or "
+            "e.sweep(mode, seed)) shows any other.")
 
 
 def jacobian_text(e):
@@ -180,25 +199,18 @@ def jacobian_html(e, filled=None, highlight=None, by="column"):
     return '<div class="adnb-jacobian-table">' + "".join(cells) + "</div>"
 
 
-def _folded(code, call):
-    """The head and tail of a long program, with a line saying how to get all of it."""
-    lines = code.splitlines()
-    if len(lines) <= CODE_HEAD + CODE_TAIL + 10:
-        return code
-    hidden = len(lines) - CODE_HEAD - CODE_TAIL
-    note = f"    # … {plural(hidden, 'line')} not shown: {call} gives the whole program"
-    return "\n".join(lines[:CODE_HEAD] + [note] + lines[-CODE_TAIL:])
-
-
 def code_html(trace, mode):
-    """Generated tangent/adjoint code (``adnb.display.codegen``) as HTML, folded when long."""
+    """Generated tangent/adjoint code (``adnb.display.codegen``) as HTML. A long program shows
+    its first ``CODE_HEAD`` and last ``CODE_TAIL`` operations per sweep (only those are
+    generated); ``adnb.display.tangent_code(trace)`` gives the whole program."""
     from .codegen import adjoint_code, tangent_code
+    fold = (CODE_HEAD, CODE_TAIL)
     out = []
     if mode in ("forward", "both"):
-        code = _folded(tangent_code(trace), "adnb.display.tangent_code(e.trace)")
+        code = tangent_code(trace, fold=fold)
         out.append("<b>tangent code (forward mode)</b><pre>" + html.escape(code) + "</pre>")
     if mode in ("reverse", "both"):
-        code = _folded(adjoint_code(trace), "adnb.display.adjoint_code(e.trace)")
+        code = adjoint_code(trace, fold=fold)
         out.append("<b>adjoint code (reverse mode)</b><pre>" + html.escape(code) + "</pre>")
     return '<div class="adnb-code">' + "".join(out) + "</div>"
 

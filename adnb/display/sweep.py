@@ -374,6 +374,24 @@ def _edge_cause(trace, child, k, parent, names, quantity, partial):
             f"({node.prim.name} has no finite derivative there)")
 
 
+def _all_finite(values):
+    """True if no value (numbers, arrays, None) holds inf or nan: one vectorised check for the
+    common case, so that only a column with some inf/nan is searched node by node."""
+    floats = [v for v in values if type(v) is float]
+    arrays = [v for v in values if type(v) is np.ndarray]
+    try:
+        if floats and not np.isfinite(np.array(floats)).all():
+            return False
+        if arrays and not np.isfinite(np.concatenate(arrays, axis=None)).all():
+            return False
+    except TypeError:               # object or string arrays: ask node by node
+        return False
+    if len(floats) + len(arrays) == len(values):
+        return True
+    return not any(is_nonfinite(v) for v in values
+                   if type(v) is not float and type(v) is not np.ndarray)
+
+
 def find_nonfinite(trace, forward=None, reverse=None, names=None):
     """Find where inf/nan first appears in the values, each tangent column and each adjoint
     column, and trace every later inf/nan back to that origin.
@@ -392,7 +410,7 @@ def find_nonfinite(trace, forward=None, reverse=None, names=None):
     found = []
     # values, in index order: inf/nan flows from parents to children
     origin = {}
-    for n in nodes:
+    for n in nodes if not _all_finite([n.ans for n in nodes]) else ():
         if not is_nonfinite(n.ans):
             continue
         src = next((origin[p] for p in n.parents if p >= 0 and p in origin), n.index)
@@ -404,7 +422,7 @@ def find_nonfinite(trace, forward=None, reverse=None, names=None):
     if forward is not None:
         for s, tan in enumerate(forward.tangents):
             origin, first, cause = {}, None, ""
-            for n in nodes:
+            for n in nodes if not _all_finite(tan) else ():
                 if not is_nonfinite(tan[n.index]):
                     continue
                 src = next((origin[p] for p in n.parents if p >= 0 and p in origin), None)
@@ -420,7 +438,7 @@ def find_nonfinite(trace, forward=None, reverse=None, names=None):
         ch = children_map(trace)
         for s, adj in enumerate(reverse.adjoints):
             origin, first, cause = {}, None, ""
-            for i in range(len(nodes) - 1, -1, -1):
+            for i in range(len(nodes) - 1, -1, -1) if not _all_finite(adj) else ():
                 if not is_nonfinite(adj[i]):
                     continue
                 src = next((origin[j] for j in ch[i] if j in origin), None)
