@@ -474,16 +474,20 @@ def _cut_message(stmt):
 
 
 def explain_error(err, names=None):
-    """``err`` (an ``ADNBError`` raised under the user's code) re-worded to lead with the user's
-    line, with adnb's and numpy's frames cut from the end of its traceback. Other exceptions
-    (the user's own) are returned unchanged.
+    """``err`` (an ``ADNBError`` raised under the user's code, or numpy's ValueError wrapping
+    one) re-worded to lead with the user's line, with adnb's and numpy's frames cut from the end
+    of its traceback. Other exceptions (the user's own) are returned unchanged.
 
     Args:
         err: the exception.
         names: ``{filename: "In[4]"}``: how to name the user's source file.
     """
+    cause = err.__cause__
     if not isinstance(err, ADNBError):
-        return err
+        # numpy turns our CutDerivativeError from b[0] = x into a ValueError: ours again
+        if not isinstance(cause, CutDerivativeError):
+            return err
+        err = cause.with_traceback(err.__traceback__)
     tb, last = _user_tail(err.__traceback__)
     if tb is None:
         return err
@@ -493,5 +497,5 @@ def explain_error(err, names=None):
     where = (names or {}).get(filename, os.path.basename(filename))
     head = f"{where}, line {lineno}: {text}\n" if text else ""
     new = type(err)(head + (specific or str(err)))
-    new.__cause__, new.__suppress_context__ = err.__cause__, True
+    new.__suppress_context__ = True
     return new.with_traceback(tb)

@@ -16,6 +16,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from .cell import CellOutputError
 from .explore import MODES, ExploreUsageError, explore, explore_cell
 
 __all__ = ["AutodiffMagics", "load_ipython_extension", "unload_ipython_extension",
@@ -225,7 +226,7 @@ class AutodiffMagics(Magics):
                 filename = self.shell.compile.cache(code, number)
                 result = explore_cell(code, inputs, outputs=args.out, namespace=ns,
                                       filename=filename, cell_name=f"In[{number}]", **kw)
-        except ExploreUsageError as err:
+        except (ExploreUsageError, CellOutputError) as err:
             raise UsageError(_one_line(err)) from None
         self._release_previous(result)
         if args.return_result:

@@ -417,11 +417,13 @@ class TraceExplorer(widgets.VBox):
     def close(self):
         """Close the explorer and every widget it is made of (its children, their layouts and
         styles, the play/step link): ipywidgets keeps open widgets alive until closed."""
-        seen = set()
-        _close_tree(self._link, seen)
-        for child in _descendants(self, seen):
-            if child is not self:
-                child.close()
+        seen = {id(self)}
+        parts = [self._link] + list(self.children) + [
+            v for v in vars(self).values() if isinstance(v, widgets.Widget)]   # panels not shown
+        for part in parts:
+            _close_tree(part, seen)
+        for name in ("layout", "style"):
+            _close_tree(getattr(self, name, None), seen)
         super().close()
 
     def view_bundle(self):
@@ -456,8 +458,9 @@ def _descendants(widget, seen):
 
 
 def _close_tree(widget, seen):
-    for w in _descendants(widget, seen):
-        w.close()
+    if isinstance(widget, widgets.Widget):
+        for w in _descendants(widget, seen):
+            w.close()
 
 
 def _step_text(trace, mode, order, step):
