@@ -429,7 +429,8 @@ class TraceExplorer(widgets.VBox):
     def view_bundle(self):
         """The widget's own view (its ``application/vnd.jupyter.widget-view+json``), without
         the static fallback: what ``Exploration`` adds to its own text and HTML."""
-        return super()._repr_mimebundle_() or {}
+        data = super()._repr_mimebundle_() or {}
+        return {k: v for k, v in data.items() if k not in ("text/plain", "text/html")}
 
     def _repr_mimebundle_(self, **kwargs):
         data = super()._repr_mimebundle_(**kwargs) or {}
