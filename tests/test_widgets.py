@@ -235,7 +235,7 @@ def test_a_cell_with_side_effects_is_not_rerun_by_a_slider():
     (slider,) = w.inputs.children
     slider.value = 1.5
     assert len(hist) == 1 and w.exploration is e          # nothing re-ran
-    assert not w.rerun.disabled and "re-run it" in w.side_note.value
+    assert not w.rerun.disabled and "sliders moved" in w.side_note.value
     w.rerun.click()                                        # asked for: re-run once
     assert len(hist) == 2 and type(hist[1]) is float and hist[1] == pytest.approx(np.sin(1.5) * 1.5)
     assert w.exploration.inputs["x"] == 1.5
