@@ -161,9 +161,9 @@ def test_python_m_adnb_checks_the_book_example(tmp_path):
                          timeout=300, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert res.returncode == 0, res.stderr
     checks = [ln for ln in res.stdout.splitlines() if ln.startswith(("ok", "BAD"))]
-    assert len(checks) == 4 and all(ln.startswith("ok  ") for ln in checks), checks
+    assert len(checks) == 7 and all(ln.startswith("ok ") for ln in checks), checks
     assert "np.float64" not in res.stdout
-    assert "ok  ∂f1/∂x1 = 2 + 2e²: 16.7781121978613 (closed form 16.7781121978613)" in checks
+    assert re.match(r"ok +∂f1/∂x1 = 2 \+ 2e² +16\.7781121978613 ", checks[0]), checks[0]
     assert "adnb-trace" in (tmp_path / "adnb-demo.html").read_text(encoding="utf-8")
 
 

@@ -36,8 +36,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..display.exploration import code_html, cost_html, fmt_value, jacobian_html, plural
-from ..display.graph import graph_svg
 from ..display.html import trace_table as render_table
+from ..display.svg import graph_html
 from ..display.sweep import sweep_steps
 from ..exploration import Exploration, ExploreUsageError
 
@@ -54,8 +54,9 @@ def sweep_order(trace, mode, result=None):
 
 
 def render_graph_svg(trace, forward=None, reverse=None, step=None, mode=None, **kw):
-    """``adnb.display.graph.graph_svg`` (SVG text; no matplotlib needed)."""
-    return graph_svg(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kw)
+    """``adnb.display.svg.graph_html``: the SVG graph in a box that scrolls to the node in
+    progress (no matplotlib needed)."""
+    return graph_html(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kw)
 
 
 def _guarded(method):
