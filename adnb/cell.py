@@ -202,9 +202,9 @@ def analyse_cell(code, outputs, inputs, namespace, usage_error=ValueError):
     if outputs is None:
         last = _last_expression(tree, code)
         fallback = list(dict.fromkeys(col.assignments[-1])) if col.assignments else []
-        if last is not None:
-            return CellAnalysis(tree, col.bound, [EXPRESSION_OUTPUT], last, "expression",
-                                fallback)
+        if last is not None:        # a bare name keeps its name; any other expression is "out"
+            name = last.value.id if isinstance(last.value, ast.Name) else EXPRESSION_OUTPUT
+            return CellAnalysis(tree, col.bound, [name], last, "expression", fallback)
         if not col.assignments:
             raise usage_error(
                 "the code assigns no variable and does not end in an expression, so there is no "
@@ -248,8 +248,7 @@ def _output_leaves(name, value):
             leaves += sub_l
             names += sub_n
         return leaves, names
-    what = ("the cell's last expression" if name == EXPRESSION_OUTPUT
-            else f"output {name!r}")
+    what = f"output {name!r}" if name != EXPRESSION_OUTPUT else "the cell's last expression"
     kind = "None" if value is None else f"a {type(value).__name__} ({_short_repr(value)})"
     raise CellOutputError(
         f"{what} is {kind}, not a number or array, so it has no derivative. Make the cell end "

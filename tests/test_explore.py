@@ -360,3 +360,8 @@ def test_layers_explore_split_has_no_cycles_or_private_imports():
                     assert not mod.startswith(("..", "adnb")) or mod.startswith("..core"), mod
                 if rel == "widgets/explorer.py":
                     assert mod not in ("..explore", "..cell"), mod
+
+
+def test_a_bare_name_on_the_last_line_keeps_its_name():
+    e = adnb.explore_cell("y = x * 2\nz = y * 3\ny", {"x": 1.0})
+    assert list(e.outputs) == ["y"] and e.jacobian[0, 0] == 2.0
