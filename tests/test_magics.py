@@ -238,6 +238,7 @@ def test_rerunning_an_explorer_cell_keeps_memory_flat(ip, ns):
     cell = ("%%autodiff x=np.linspace(0.1, 1.0, 40)\nfor i in range(150):\n"
             "    x = np.sin(x) * 0.9 + 0.1 * x\ny = np.sum(x)\n")
     from IPython.utils.capture import capture_output
+    before = {k for k, w in _instances.items() if type(w).__name__ == "TraceExplorer"}
     tracemalloc.start()
     try:
         sizes = []
@@ -247,7 +248,8 @@ def test_rerunning_an_explorer_cell_keeps_memory_flat(ip, ns):
             gc.collect()
             sizes.append(tracemalloc.get_traced_memory()[0])
         one_run = tracemalloc.get_traced_memory()[0]
-        explorers = [w for w in _instances.values() if type(w).__name__ == "TraceExplorer"]
+        explorers = [w for k, w in _instances.items()
+                     if type(w).__name__ == "TraceExplorer" and k not in before]
     finally:
         tracemalloc.stop()
     assert len(explorers) == 1                      # the old ones were closed and released
