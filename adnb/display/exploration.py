@@ -203,15 +203,19 @@ def code_html(trace, mode):
     """Generated tangent/adjoint code (``adnb.display.codegen``) as HTML. A long program shows
     its first ``CODE_HEAD`` and last ``CODE_TAIL`` operations per sweep (only those are
     generated); ``adnb.display.tangent_code(trace)`` gives the whole program."""
+    from ..errors import UnsupportedOperationError
     from .codegen import adjoint_code, tangent_code
     fold = (CODE_HEAD, CODE_TAIL)
     out = []
-    if mode in ("forward", "both"):
-        code = tangent_code(trace, fold=fold)
-        out.append("<b>tangent code (forward mode)</b><pre>" + html.escape(code) + "</pre>")
-    if mode in ("reverse", "both"):
-        code = adjoint_code(trace, fold=fold)
-        out.append("<b>adjoint code (reverse mode)</b><pre>" + html.escape(code) + "</pre>")
+    try:
+        if mode in ("forward", "both"):
+            code = tangent_code(trace, fold=fold)
+            out.append("<b>tangent code (forward mode)</b><pre>" + html.escape(code) + "</pre>")
+        if mode in ("reverse", "both"):
+            code = adjoint_code(trace, fold=fold)
+            out.append("<b>adjoint code (reverse mode)</b><pre>" + html.escape(code) + "</pre>")
+    except UnsupportedOperationError as e:      # custom rules: no code to generate
+        out = [f"<p>{html.escape(str(e))}</p>"]
     return '<div class="adnb-code">' + "".join(out) + "</div>"
 
 
