@@ -46,3 +46,9 @@ class NonDifferentiablePointWarning(ADNBWarning):
 class CustomRuleError(ADNBError, TypeError):
     """A user-defined derivative rule (custom_jvp, custom_vjp) is missing, used where it does
     not apply, or returns the wrong number or shapes of values."""
+
+
+class ExploreUsageError(ADNBError, ValueError):
+    """A bad argument to ``explore``/``explore_cell`` (mode, seed, outputs, show).
+
+    The ``%%autodiff`` magic turns it into a one-line ``UsageError``."""

@@ -22,7 +22,7 @@ import numpy as np
 from .core.api import as_input
 from .core.forward import ForwardResult
 from .core.reverse import ReverseResult
-from .errors import ADNBError
+from .errors import ADNBError, ExploreUsageError  # noqa: F401  (re-exported)
 
 __all__ = ["Exploration", "Seed", "Layout", "CostSummary", "ExploreUsageError", "SHOW_PARTS",
            "DEFAULT_SHOW", "MODES", "SHOWN_SEEDS", "SHOWN_ROW_PASSES", "check_options", "as_cell_input"]
@@ -33,10 +33,6 @@ SHOWN_ROW_PASSES = 30_000   # at most this many rows × passes for a static view
 DEFAULT_SHOW = ("table", "graph")
 MODES = ("forward", "reverse", "both")
 
-class ExploreUsageError(ADNBError, ValueError):
-    """A bad argument to ``explore``/``explore_cell`` (mode, seed, outputs, show).
-
-    The ``%%autodiff`` magic turns it into a one-line ``UsageError``."""
 
 
 # ---- flattening inputs and outputs into the Jacobian's columns and rows ----------------------

@@ -72,7 +72,7 @@ def branchy_10k(x):
 
 
 def loop_600(x, y):
-    """601 operations: the explorer's benchmark loop (``python -m adnb.widgets.explorer``)."""
+    """601 operations: the explorer's benchmark loop (``python benchmarks/bench_explorer.py``)."""
     for _ in range(100):
         x = np.sin(x) * y + 0.1
         y = y * 0.99 - x * 0.01

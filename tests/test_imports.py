@@ -18,8 +18,6 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 # Cycles that other work in progress removes (issue 12): the files in each, by name. Delete an
 # entry when its cycle is gone -- the test then fails if it comes back.
 KNOWN_CYCLES: list = [
-    # explore14: Exploration.widget() imports widgets.explorer, whose _bench CLI imports explore
-    ["adnb.exploration", "adnb.explore", "adnb.widgets.explorer"],
 ]
 
 

@@ -73,42 +73,53 @@ def to_networkx(trace, forward=None, reverse=None):
                    tangent_labels=list(forward.labels) if forward else [],
                    adjoint_labels=list(reverse.labels) if reverse else [])
     for n in trace.nodes:
-        attrs = dict(index=n.index, label=n.label,
-                     op=n.prim.name if n.prim is not None else "input",
-                     symbol=op_symbol(n), formula=formula(n) if n.prim else "input",
-                     value=n.ans, shape=tuple(n.shape) if n.shape is not None else (),
-                     name=n.name, is_input=n.prim is None, is_output=n.index in outs,
-                     outputs=outs.get(n.index, []), depth=depth[n.index], loc=n.loc)
-        if forward is not None:
-            attrs["tangents"] = {lab: forward.tangents[s][n.index]
-                                 for s, lab in enumerate(forward.labels)}
-            attrs["tangent"] = forward.tangents[0][n.index] if forward.tangents else None
-        if reverse is not None:
-            attrs["adjoints"] = {lab: reverse.adjoints[s][n.index]
-                                 for s, lab in enumerate(reverse.labels)}
-            attrs["adjoint"] = reverse.adjoints[0][n.index] if reverse.adjoints else None
-        g.add_node(n.label, **attrs)
+        g.add_node(n.label, **_node_attrs(n, outs, depth, forward, reverse))
     with quiet():
         for n in trace.nodes:
-            by_parent = {}
-            for k, p in enumerate(n.parents):
-                if p >= 0:
-                    by_parent.setdefault(p, []).append(k)
-            for p, ks in by_parent.items():
-                partial, texts = None, []
-                if n.prim.elementwise:
-                    vals = [local_partial(n, k) for k in ks]
-                    if all(v is not None for v in vals):
-                        partial = vals[0]
-                        for v in vals[1:]:
-                            partial = partial + v
-                    texts = [partial_text(n, k, names) for k in ks]
-                else:
-                    texts = [jvp_text(n, k, names, "v\u0307" + str(p + 1)) for k in ks]
-                cut = getattr(n.prim, "kind", None) == "stop_gradient"   # derivative 0
-                g.add_edge(names[p], n.label, argnums=ks, partial=0.0 if cut else partial,
-                           formula=" + ".join(t for t in texts if t), rule=n.prim.name, cut=cut)
+            for parent, attrs in _edges_into(n, names):
+                g.add_edge(names[parent], n.label, **attrs)
     return g
+
+
+def _node_attrs(n, outs, depth, forward, reverse):
+    """``to_networkx``'s attributes of node n (see its docstring)."""
+    attrs = dict(index=n.index, label=n.label,
+                 op=n.prim.name if n.prim is not None else "input",
+                 symbol=op_symbol(n), formula=formula(n) if n.prim else "input",
+                 value=n.ans, shape=tuple(n.shape) if n.shape is not None else (),
+                 name=n.name, is_input=n.prim is None, is_output=n.index in outs,
+                 outputs=outs.get(n.index, []), depth=depth[n.index], loc=n.loc)
+    if forward is not None:
+        attrs["tangents"] = {lab: forward.tangents[s][n.index]
+                             for s, lab in enumerate(forward.labels)}
+        attrs["tangent"] = forward.tangents[0][n.index] if forward.tangents else None
+    if reverse is not None:
+        attrs["adjoints"] = {lab: reverse.adjoints[s][n.index]
+                             for s, lab in enumerate(reverse.labels)}
+        attrs["adjoint"] = reverse.adjoints[0][n.index] if reverse.adjoints else None
+    return attrs
+
+
+def _edges_into(n, names):
+    """(parent index, edge attributes) for each parent of node n: its local partial(s)."""
+    by_parent = {}
+    for k, p in enumerate(n.parents):
+        if p >= 0:
+            by_parent.setdefault(p, []).append(k)
+    for p, ks in by_parent.items():
+        partial, texts = None, []
+        if n.prim.elementwise:
+            vals = [local_partial(n, k) for k in ks]
+            if all(v is not None for v in vals):
+                partial = vals[0]
+                for v in vals[1:]:
+                    partial = partial + v
+            texts = [partial_text(n, k, names) for k in ks]
+        else:
+            texts = [jvp_text(n, k, names, "v\u0307" + str(p + 1)) for k in ks]
+        cut = getattr(n.prim, "kind", None) == "stop_gradient"   # derivative 0
+        yield p, dict(argnums=ks, partial=0.0 if cut else partial,
+                      formula=" + ".join(t for t in texts if t), rule=n.prim.name, cut=cut)
 
 
 # ---- folding -----------------------------------------------------------------------------------
