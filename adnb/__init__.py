@@ -8,7 +8,9 @@ from .core import (grad, value_and_grad, jvp, vjp, jacfwd, jacrev, jacobian, hes
 from .core.registry import supported_list as supported_numpy
 from .errors import (ADNBError, ADNBWarning, CutDerivativeError, InPlaceError, MissingRuleError,
                      NonDifferentiablePointWarning, NonScalarOutputError,
-                     NotDifferentiableTypeError, UnsupportedOperationError)
+                     NotDifferentiableTypeError, UnsupportedOperationError, LeakedTracerError,
+                     ReturnedNoneError)
+from .core.pytree import StructureMismatchError
 from .numerical import forward_difference, central_difference, numerical_grad, numerical_jacobian
 from .testing import check_grads
 from .explore import explore, explore_cell
@@ -21,6 +23,7 @@ __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian
            "numerical_jacobian", "check_grads", "ADNBError", "ADNBWarning", "CutDerivativeError",
            "InPlaceError", "MissingRuleError", "NonDifferentiablePointWarning",
            "NonScalarOutputError", "NotDifferentiableTypeError", "UnsupportedOperationError",
+           "LeakedTracerError", "ReturnedNoneError", "StructureMismatchError",
            "load_ipython_extension", "unload_ipython_extension", "explore", "explore_cell"]
 
 

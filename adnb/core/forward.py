@@ -18,7 +18,7 @@ from ..errors import MissingRuleError
 from . import cost as _cost
 from .reverse import call_as_numpy, fix_nonfinite, nonfinite
 from .registry import UFUNCS
-from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, install_float_fast_paths,
+from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, complex_error, install_float_fast_paths,
                      outer_process, shape_of, unwrap)
 
 
@@ -99,6 +99,8 @@ def broadcast_tangent(t, ans, batch):
 class DualTrace:
     """Online forward mode (dual numbers); ``batch=N`` carries N tangent directions at once."""
 
+    active = True     # False once the transformation has finished (leaked tracers)
+
     def __init__(self, batch=None):
         self.level = next(LEVELS)
         self.batch = batch
@@ -163,6 +165,9 @@ class DualTrace:
         if not prim.differentiable:
             return ans
         local = None
+        if type(ans) is not float and (isinstance(ans, complex) or type(ans) is np.ndarray
+                                       and ans.dtype.kind == "c"):
+            raise complex_error(prim)
         if type(ans) is float and plain and prim.scalar_partials is not None:
             try:                                # scalar code: every local partial in one call
                 local = prim.scalar_partials(ans, *primals)

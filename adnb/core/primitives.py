@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import UnsupportedOperationError, InPlaceError, CutDerivativeError
 from .registry import (ARRAY_FUNCTIONS, PRIMITIVES, UFUNCS, define_primitive, implements,
                        supported_list)
-from .tracer import Tracer, shape_of, unwrap
+from .tracer import Tracer, clone, shape_of, unwrap
 
 __all__ = ["PRIMITIVES", "UFUNCS", "ARRAY_FUNCTIONS", "supported_list"]
 
@@ -121,7 +121,16 @@ def _pow_impl(x, y):
 
 
 def _dpow_dbase(ans, x, y):
-    return y * x ** (y - 1)                                            # y x^(y−1)
+    # y x^(y−1); where y = 0 the partial is exactly 0 (x^0 = 1 is constant), also at x = 0 where
+    # 0 · 0^(−1) would be nan. The exponent there is replaced by 1 so that every derivative of
+    # this partial is also exact (the Hessian of x^1 at 0 is 0).
+    yv = unwrap(y)
+    if np.ndim(yv) == 0:
+        return (np.zeros(shape_of(x)) if shape_of(x) else 0.0) if yv == 0 else y * x ** (y - 1)
+    zero = np.asarray(yv) == 0
+    if not zero.any():
+        return y * x ** (y - 1)
+    return where_(zero, 0.0, y * x ** where_(zero, 1.0, y - 1))
 
 
 def _dpow_dexp(ans, x, y):
@@ -726,31 +735,44 @@ def _solve_impl(a, b):
     return np.linalg.solve(a, b)
 
 
+# numpy 2: b is one vector only when it is 1-d; otherwise (..., M, K), batches broadcasting.
+def _col(v):
+    return reshape(v, shape=tuple(shape_of(v)) + (1,))
+
+
+def _uncol(v):
+    return reshape(v, shape=tuple(shape_of(v))[:-1])
+
+
+def _solve_vectors(a, r):
+    """Solve A x = r for a stack of vectors r (..., M)."""
+    return solve(a, r) if len(shape_of(r)) == 1 else _uncol(solve(a, _col(r)))
+
+
+def _solve_jvp_a(t, ans, a, b):
+    if len(shape_of(b)) == 1:                               # ẋ = −A⁻¹ Ȧ x
+        return _uncol(solve(a, -(t @ _col(ans))))
+    return solve(a, -(t @ ans))
+
+
+def _solve_vjp_b(g, ans, a, b):
+    return _unbroadcast(_solve_vectors(_mT(a), g) if len(shape_of(b)) == 1
+                        else solve(_mT(a), g), shape_of(b))    # b̄ = A⁻ᵀ ḡ
+
+
 def _solve_vjp_a(g, ans, a, b):
-    gb = solve(_mT(a), g)                                   # b̄ = A⁻ᵀ ḡ
     if len(shape_of(b)) == 1:
-        return -reshape(gb, (-1, 1)) * reshape(ans, (1, -1))  # Ā = −b̄ xᵀ
-    return -(gb @ _mT(ans))
+        gb = _solve_vectors(_mT(a), g)
+        return _unbroadcast(-(_col(gb) * reshape(ans, tuple(shape_of(ans))[:-1] + (1, -1))),
+                            shape_of(a))                    # Ā = −b̄ xᵀ
+    return _unbroadcast(-(solve(_mT(a), g) @ _mT(ans)), shape_of(a))
 
 
 solve = define_primitive(
     "solve", _solve_impl, formula="solve({0}, {1})", keep="both",
-    jvp=(lambda t, ans, a, b: solve(a, -(t @ ans)), lambda t, ans, a, b: solve(a, t)),
-    vjp=(_solve_vjp_a, lambda g, ans, a, b: solve(_mT(a), g)),
+    jvp=(_solve_jvp_a, lambda t, ans, a, b: solve(a, t)),
+    vjp=(_solve_vjp_a, _solve_vjp_b),
     flops=lambda ans, a, b: 2 * shape_of(a)[-1] ** 3 // 3 + 2 * _size(b) * shape_of(a)[-1])
-solve.jvp_batched = (
-    lambda t, ans, a, b: _batched_solve(a, -(t @ ans) if len(shape_of(b)) == 2
-                                        else -(t @ reshape(ans, shape_of(ans) + (1,)))[..., 0]),
-    lambda t, ans, a, b: _batched_solve(a, t))
-
-
-def _batched_solve(a, rhs):
-    # rhs: (N, n) or (N, n, k): solve each direction; A X = R with directions as extra columns
-    n = shape_of(rhs)[0]
-    if len(shape_of(rhs)) == 2:
-        return _mT(solve(a, _mT(rhs)))
-    cols = [solve(a, getitem(rhs, i)) for i in range(n)]
-    return stack_(cols)
 
 
 inv = define_primitive(
@@ -764,9 +786,12 @@ def _det_cofactors(ans, a):
     """∂|A|/∂A: the cofactor matrix, |A| A⁻ᵀ when A is invertible. A singular A has no
     inverse but still a derivative; then the cofactors (−1)^{i+j} |minor_ij| are used."""
     av = unwrap(a)
-    if np.linalg.cond(av) < 1e12:
-        return ans * _mT(inv(a))
-    n = shape_of(a)[-1]
+    s = tuple(shape_of(a))
+    if np.all(np.linalg.cond(av) < 1e12):
+        return reshape(ans, shape=tuple(shape_of(ans)) + (1, 1)) * _mT(inv(a))
+    if len(s) > 2:                                          # a stack: matrix by matrix
+        return stack_([_det_cofactors(getitem(ans, i), getitem(a, i)) for i in range(s[0])])
+    n = s[-1]
     if n == 1:
         return np.ones((1, 1))
     rows = []
@@ -778,13 +803,17 @@ def _det_cofactors(ans, a):
     return stack_(rows)
 
 
+def _det_jvp(t, ans, a):
+    nd = len(shape_of(t))           # (a leading axis of directions, if batched, is kept)
+    return sum_(_det_cofactors(ans, a) * t, axes=(nd - 2, nd - 1), keepdims=False)
+
+
 det = define_primitive(
     "det", np.linalg.det, formula="det({0})", keep="both",
-    jvp=(lambda t, ans, a: sum_(_det_cofactors(ans, a) * t, axes=(0, 1), keepdims=False),),
-    vjp=(lambda g, ans, a: g * _det_cofactors(ans, a),),               # ∂|A|/∂A = |A| A⁻ᵀ
-    flops=lambda ans, a: 2 * shape_of(a)[-1] ** 3 // 3)
-det.jvp_batched = (lambda t, ans, a: sum_(_det_cofactors(ans, a) * t, axes=(1, 2),
-                                          keepdims=False),)
+    jvp=(_det_jvp,),
+    vjp=(lambda g, ans, a: reshape(g, shape=tuple(shape_of(g)) + (1, 1)) * _det_cofactors(ans, a),),
+    flops=lambda ans, a: 2 * shape_of(a)[-1] ** 3 // 3)             # ∂|A|/∂A = |A| A⁻ᵀ
+det.jvp_batched = (_det_jvp,)
 
 # ============================================================================================
 # numpy entry points: numpy's signatures, mapped onto the primitives above
@@ -829,6 +858,11 @@ def np_var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
 
 @implements(np.std)
 def np_std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+    axes = _axes(axis, len(shape_of(a)))
+    if ddof == 0 and all(shape_of(a)[i] == 1 for i in axes):
+        # one value per slice: the deviation is identically 0, so std is 0 with derivative 0 in
+        # both modes (√ of it would give ∞ · 0)
+        return np_var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
     return sqrt(np_var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw))
 
 
@@ -864,11 +898,32 @@ def _resolve_shape(a, shape):
     return np.empty(shape_of(a), dtype=bool).reshape(shape).shape   # resolves -1, checks size
 
 
+def _order_index(a, order, shape):
+    """For order 'F', 'A' or 'K': which C-order entry of a lands at each position of
+    np.reshape(a, shape, order) (None when that is plain C order). Computed on an index array
+    laid out in memory like a's primal, so 'A' and 'K' follow a's actual layout as numpy does."""
+    if order not in ("C", "F", "A", "K"):
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    v = unwrap(a)
+    s = shape_of(a)
+    ind = np.empty_like(v, dtype=np.intp) if isinstance(v, np.ndarray) else np.empty(s, np.intp)
+    ind[...] = np.arange(int(np.prod(s))).reshape(s)
+    if order == "K":
+        idx = np.ravel(ind, order="K").reshape(shape)
+    else:
+        idx = np.reshape(ind, shape, order=order)
+    return None if np.array_equal(idx.ravel(), np.arange(idx.size)) else idx
+
+
 @implements(np.reshape)
 def np_reshape(a, shape=None, order="C", *, newshape=None, copy=None):
-    if order != "C":
-        raise UnsupportedOperationError("np.reshape(order=...) other than 'C' is not supported")
     shape = _resolve_shape(a, shape if shape is not None else newshape)
+    if order != "C":
+        idx = _order_index(a, order, shape)
+        if idx is not None:
+            if order == "K":
+                raise ValueError("order 'K' is not permitted for reshaping")
+            return getitem(np_reshape(a, (-1,)), idx)
     if shape == shape_of(a):
         return a
     return reshape(a, shape=shape)
@@ -876,7 +931,10 @@ def np_reshape(a, shape=None, order="C", *, newshape=None, copy=None):
 
 @implements(np.ravel)
 def np_ravel(a, order="C"):
-    return np_reshape(a, (-1,))
+    if order == "K":
+        idx = _order_index(a, "K", (-1,))
+        return np_reshape(a, (-1,)) if idx is None else getitem(np_reshape(a, (-1,)), idx)
+    return np_reshape(a, (-1,), order=order)
 
 
 @implements(np.transpose)
@@ -942,6 +1000,10 @@ def np_concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
     arrays = list(arrays)
     if axis is None:
         arrays, axis = [np_reshape(a, (-1,)) for a in arrays], 0
+    if not arrays:
+        raise ValueError("need at least one array to concatenate")
+    if any(not shape_of(a) for a in arrays):
+        raise ValueError("zero-dimensional arrays cannot be concatenated")
     axis = int(axis) % len(shape_of(arrays[0]))
     return concatenate(*arrays, axis=axis)
 
@@ -977,6 +1039,8 @@ def np_where(condition, x=None, y=None):
     cond = np.asarray(unwrap(condition), dtype=bool)
     if x is None and y is None:
         return np.where(cond)
+    if x is None or y is None:
+        raise ValueError("either both or neither of x and y should be given")
     return where_(cond, x, y)
 
 
@@ -1010,17 +1074,23 @@ def np_dot(a, b, out=None):
     _reject("dot", out=out)
     if not shape_of(a) or not shape_of(b):
         return mul(a, b)
-    if len(shape_of(b)) > 2:
-        raise UnsupportedOperationError("np.dot with a >2-d second argument is not supported; "
-                                        "use np.einsum or np.tensordot")
+    if len(shape_of(b)) > 2:     # sum over a's last axis and b's second-to-last
+        return np_tensordot(a, b, axes=([-1], [-2]))
     return matmul(a, b)
 
 
-@implements(np.vdot, np.inner)
+@implements(np.inner)
 def np_inner(a, b):
-    if len(shape_of(a)) > 1 or len(shape_of(b)) > 1:
-        raise UnsupportedOperationError("np.inner/np.vdot are supported for vectors; use np.einsum")
-    return matmul(a, b) if shape_of(a) else mul(a, b)
+    if not shape_of(a) or not shape_of(b):
+        return mul(a, b)                       # a scalar: numpy multiplies
+    if len(shape_of(a)) == 1 and len(shape_of(b)) == 1:
+        return matmul(a, b)
+    return np_tensordot(a, b, axes=([-1], [-1]))    # sum over the last axes of both
+
+
+@implements(np.vdot)
+def np_vdot(a, b):
+    return matmul(np_reshape(a, (-1,)), np_reshape(b, (-1,)))    # real values: no conjugate
 
 
 @implements(np.outer)
@@ -1115,8 +1185,6 @@ def np_inv(a):
 
 @implements(np.linalg.det)
 def np_det(a):
-    if len(shape_of(a)) != 2:
-        raise UnsupportedOperationError("np.linalg.det of stacked matrices is not supported")
     return det(a)
 
 
@@ -1154,8 +1222,15 @@ def np_full_like(a, fill_value, dtype=None, **kw):
     return np.full(shape_of(a), fill_value, dtype=dtype or float)
 
 
-@implements(np.copy, np.asanyarray)
-def np_copy(a, *args, **kw):
+@implements(np.copy)
+def np_copy(a, order="K", subok=False):
+    return clone(a) if isinstance(a, Tracer) else a      # a new object: in-place ops stay apart
+
+
+@implements(np.asanyarray)
+def np_asanyarray(a, dtype=None, order=None, **kw):
+    if dtype is not None and np.dtype(dtype).kind not in "f":
+        raise CutDerivativeError(f"np.asanyarray(..., dtype={dtype}) would drop the derivative")
     return a
 
 

@@ -89,7 +89,7 @@ def fix_nonfinite(c, seed, node, prim, mode, ans=None):
             return c
     warnings.warn(f"the derivative of {prim.name}{_where(node)} is infinite or undefined "
                   f"({mode} mode), so the result contains inf/nan: sqrt, log, 1/x and x**p with "
-                  "p < 1 have no derivative at 0.", NonDifferentiablePointWarning,
+                  "p < 1, p ≠ 0, have no derivative at 0.", NonDifferentiablePointWarning,
                   stacklevel=_user_stacklevel())
     return c
 

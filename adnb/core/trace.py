@@ -23,7 +23,7 @@ import numpy as np
 
 from . import cost as _cost
 from .registry import UFUNCS
-from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, install_float_fast_paths,
+from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, complex_error, install_float_fast_paths,
                      outer_process, shape_of, stub_of, unwrap)
 
 # frames in these directories are machinery, not the user's code (for source locations)
@@ -136,6 +136,7 @@ class Trace:
     outputs = output_values = output_names = ()
     function_name = None
     _nodes_cache = None
+    active = True     # False once the transformation has finished (leaked tracers)
 
     def __init__(self, explore=False, keep_values=False):
         self.level = next(LEVELS)
@@ -243,7 +244,14 @@ class Trace:
                 except (ZeroDivisionError, ValueError, OverflowError):
                     pass                # the sweep's rules handle (and report) this point
         else:
-            shape = ans.shape if type(ans) is np.ndarray else shape_of(ans)
+            if type(ans) is np.ndarray:
+                shape = ans.shape
+                if ans.dtype.kind == "c":
+                    raise complex_error(prim)
+            else:
+                shape = shape_of(ans)
+                if isinstance(ans, complex):
+                    raise complex_error(prim)
             if not prim.keep_args:      # only the shapes of the arguments (shared stubs)
                 if n == 1:
                     vals = (stub_of(vx),) if parents[0] >= 0 else vals
@@ -256,6 +264,8 @@ class Trace:
         return TapeTracer(ans, self, len(rows) - 1)
 
     def _record_all(self, prim, vals, parents, ans, params):
+        if isinstance(ans, complex) or getattr(ans, "dtype", None) is not None and ans.dtype.kind == "c":
+            raise complex_error(prim)
         frame = _user_frame(3) if self.explore else None
         loc = None
         if frame is not None:

@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 
-from ..errors import CutDerivativeError, InPlaceError, UnsupportedOperationError
+from ..errors import (CutDerivativeError, InPlaceError, LeakedTracerError,
+                      NotDifferentiableTypeError, UnsupportedOperationError)
 
 
 LEVELS = itertools.count(1)
@@ -67,7 +68,7 @@ def shape_of(x):
 
 class Tracer:
     """A traced value. Subclasses add what their transformation tracks (node, tangent)."""
-    __slots__ = ("primal", "trace")
+    __slots__ = ("primal", "trace", "_viewed")    # _viewed: set once numpy would have a view of it
     __array_priority__ = 1000
     __hash__ = object.__hash__
 
@@ -188,7 +189,7 @@ class Tracer:
         raise CutDerivativeError("x.tolist() would drop the derivative; use list(x) to iterate.")
 
     # ---- indexing -------------------------------------------------------------------------
-    def __getitem__(self, idx): return P.getitem(self, idx)
+    def __getitem__(self, idx): return _mark_view(self, P.getitem(self, idx))
 
     def __setitem__(self, idx, value):
         raise InPlaceError(
@@ -196,29 +197,43 @@ class Tracer:
             "would be lost for the reverse sweep. Build a new array instead, e.g. "
             "np.where(mask, new, x), np.concatenate([...]) or np.stack([...]).")
 
-    def __iadd__(self, other): return P.add(self, other)
-    def __isub__(self, other): return P.sub(self, other)
-    def __imul__(self, other): return P.mul(self, other)
-    def __itruediv__(self, other): return P.div(self, other)
+    # a += b: numpy changes an array in place, so every alias of it (z = y; a list entry) sees
+    # the new value; a scalar is rebound. adnb does the same: the tracer object itself takes
+    # the new value and node. Where numpy would also change a view (or a view would see the
+    # change), adnb refuses rather than give a different number.
+    def __iadd__(self, other): return _in_place(self, P.add(self, other), "+=")
+    def __isub__(self, other): return _in_place(self, P.sub(self, other), "-=")
+    def __imul__(self, other): return _in_place(self, P.mul(self, other), "*=")
+    def __itruediv__(self, other): return _in_place(self, P.div(self, other), "/=")
+    def __ipow__(self, other): return _in_place(self, P.pow(self, other), "**=")
+    def __imod__(self, other): return _in_place(self, P.remainder(self, other), "%=")
+    def __imatmul__(self, other): return _in_place(self, P.matmul(self, other), "@=")
+    def __ifloordiv__(self, other): return _in_place(self, self // other, "//=")
+
+    def __format__(self, spec):
+        # f"{x:.3f}" while tracing (students print inside cells): the primal value, formatted
+        return format(unwrap(self), spec) if spec else str(self)
+
+    def __round__(self, ndigits=None):
+        # round(x, 3): a plain number; rounding is piecewise constant (its derivative is 0)
+        return round(unwrap(self), ndigits)
 
     # ---- ndarray methods ------------------------------------------------------------------
     @property
-    def T(self): return P.transpose(self)
+    def T(self): return _mark_view(self, P.transpose(self))
 
     @property
-    def mT(self): return P.matrix_transpose(self)
+    def mT(self): return _mark_view(self, P.matrix_transpose(self))
 
     def transpose(self, *axes):
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = axes[0]
-        return P.transpose(self, tuple(axes) if axes else None)
+        return _mark_view(self, P.transpose(self, tuple(axes) if axes else None))
 
-    def reshape(self, *shape, order="C"):
-        if order != "C":
-            raise UnsupportedOperationError("reshape(order=...) other than 'C' is not supported")
+    def reshape(self, *shape, order="C", copy=None):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
-        return P.np_reshape(self, tuple(shape))
+        return _mark_view(self, P.np_reshape(self, tuple(shape), order=order))
 
     def sum(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
         return P.np_sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
@@ -246,17 +261,22 @@ class Tracer:
 
     def dot(self, other): return P.np_dot(self, other)
     def clip(self, min=None, max=None, out=None): return P.np_clip(self, min, max, out=out)
-    def squeeze(self, axis=None): return P.np_squeeze(self, axis)
-    def ravel(self, order="C"): return P.np_reshape(self, (-1,))
-    flatten = ravel
-    def copy(self): return self
+    def squeeze(self, axis=None): return _mark_view(self, P.np_squeeze(self, axis))
+    def ravel(self, order="C"): return _mark_view(self, P.np_ravel(self, order))
+    def flatten(self, order="C"): return clone(P.np_ravel(self, order))    # a copy in numpy
+    def copy(self, order="C"): return clone(self)
 
-    def astype(self, dtype, **kw):
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        if np.dtype(dtype).kind == "c":
+            raise NotDifferentiableTypeError(
+                f"x.astype({dtype}): adnb differentiates real values only; complex values are "
+                "not supported (keep the real and imaginary parts as two real arrays)")
         if np.issubdtype(np.dtype(dtype), np.floating):
-            return self
+            return clone(self) if copy else self
         raise CutDerivativeError(f"astype({dtype}) would drop the derivative of a traced value")
 
-    def diagonal(self): return P.np_diag(self)
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return P.np_diagonal(self, offset, axis1, axis2)
 
     # ---- numpy dispatch -------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -306,7 +326,12 @@ class Tracer:
             raise UnsupportedOperationError(
                 f"{name} is not supported by adnb (no derivative rules). Supported numpy "
                 f"functions: {', '.join(P.supported_list())}.")
-        return impl(*args, **kwargs)
+        out = impl(*args, **kwargs)
+        if isinstance(out, (Tracer, list, tuple)):
+            for a in args:
+                if isinstance(a, Tracer):
+                    _mark_view(a, out)
+        return out
 
     def __repr__(self):
         return f"{type(self).__name__}({self.primal!r})"
@@ -340,14 +365,47 @@ del _name
 
 def outer_process(prim, vals, params):
     """Hand an operation on to the transformations outside the current one (its values still
-    hold their tracers): the one tracer's transformation, or for several the innermost (bind)."""
+    hold their tracers): the one tracer's transformation, or for several the innermost (bind).
+    A tracer whose transformation has finished (kept across calls) is refused here."""
     found = None
+    several = False
     for v in vals:
         if isinstance(v, Tracer):
-            if found is not None:
-                return prim(*vals, **params)
+            if not v.trace.active:
+                raise leaked_tracer_error(v)
+            several = found is not None
             found = v
+    if several:
+        return prim(*vals, **params)
     return found.trace.process(prim, tuple(vals), params)
+
+
+def complex_error(prim):
+    """adnb differentiates real values: a complex intermediate would get real rules applied."""
+    return NotDifferentiableTypeError(
+        f"{prim.name} produced a complex value from a traced one. adnb differentiates real "
+        "values only (real rules on complex numbers would give wrong derivatives): keep the "
+        "real and imaginary parts as two real arrays, e.g. np.cos(x) and np.sin(x) for "
+        "np.exp(1j * x).")
+
+
+def leaked_tracer_error(t):
+    """The adnb error for a tracer used after its transformation ended (JAX's
+    UnexpectedTracerError), naming the call and, where known, the operation that made it."""
+    tr = t.trace
+    made = ""
+    index = getattr(t, "index", None)
+    rows = getattr(tr, "rows", None)
+    if index is not None and rows and index < len(rows):
+        prim = rows[index][0]
+        made = f", made by {'an input' if prim is None else prim.name} (node v{index + 1}"
+        loc = tr.locs.get(index) if hasattr(tr, "locs") else None
+        made += f", line {loc[1]})" if loc else ")"
+    return LeakedTracerError(
+        f"a traced value from {getattr(tr, 'origin', 'an earlier adnb transformation')}{made} "
+        "was used after that call had finished: it was kept outside the function (a cache, a "
+        "global, a running mean kept across calls). Keep adnb.value(x), the plain number, "
+        "instead, or pass the value in as an argument / return it from the function.")
 
 
 def install_float_fast_paths(cls, make_operator, ufunc_method):
@@ -357,6 +415,53 @@ def install_float_fast_paths(cls, make_operator, ufunc_method):
         setattr(cls, f"__{name}__", make_operator(prim, f"__{name}__", False))
         setattr(cls, f"__r{name}__", make_operator(prim, f"__r{name}__", True))
     cls.__array_ufunc__ = ufunc_method
+
+
+def _mark_view(source, out):
+    """numpy would return a view of source here: an in-place change to one shows in the other."""
+    if isinstance(out, Tracer):
+        v = unwrap(out)
+        if type(v) is np.ndarray and v.base is not None:
+            source._viewed = True
+    elif isinstance(out, (list, tuple)):
+        for o in out:
+            _mark_view(source, o)
+    return out
+
+
+def _slots(cls):
+    return [n for c in cls.__mro__ for n in getattr(c, "__slots__", ()) if n != "_viewed"]
+
+
+def clone(t):
+    """A new tracer object for the same value and node (np.copy, x.copy(), x.astype(float)):
+    an in-place change of the copy must not change the original."""
+    c = object.__new__(type(t))
+    for n in _slots(type(t)):
+        setattr(c, n, getattr(t, n))
+    return c
+
+
+def _in_place(target, new, op):
+    value = unwrap(target)
+    if type(value) is not np.ndarray:       # a scalar (float, np.float64): rebound, as in numpy
+        return new
+    if not isinstance(new, Tracer) or type(new) is not type(target) or new.trace is not target.trace:
+        raise InPlaceError(f"x {op} ... on a traced array cannot keep the derivative here (the "
+                           f"result is not differentiable or mixes transformations); write "
+                           f"x = x {op[:-1]} ... instead.")
+    if shape_of(new) != shape_of(target):
+        raise ValueError(f"non-broadcastable output operand with shape {shape_of(target)} doesn't "
+                         f"match the broadcast shape {shape_of(new)}")
+    if getattr(target, "_viewed", False) or value.base is not None:
+        raise InPlaceError(
+            f"x {op} ... changes x in place, and x shares memory with another array (it is a "
+            "view such as x = y[1:], y.T, y.reshape(...), or such a view of x exists), which numpy "
+            f"would change too. adnb does not follow that; write x = x {op[:-1]} ... (a new "
+            "array) and recompute the view from it.")
+    for n in _slots(type(target)):
+        setattr(target, n, getattr(new, n))
+    return target
 
 
 def unwrap(x):
