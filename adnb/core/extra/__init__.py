@@ -1,0 +1,3 @@
+"""numpy functions beyond the core table (issue 13), one module per group. Each module registers
+its primitives and numpy entry points on import; add a group with one import line."""
+from . import decompositions  # noqa: F401
