@@ -17,6 +17,12 @@ from . import cost as _cost
 #: numpy ufunc -> Primitive, and numpy array function -> python implementation (numpy signature).
 UFUNCS: dict = {}
 ARRAY_FUNCTIONS: dict = {}
+#: numpy ufunc -> python implementation, for ufuncs composed of primitives (np.vecdot, np.hypot
+#: ...), and (ufunc, method) -> implementation for ufunc methods (np.add.reduce, ...)
+UFUNC_FUNCTIONS: dict = {}
+UFUNC_METHODS: dict = {}
+#: numpy functions whose result is a view in numpy (in-place changes would show in both)
+VIEW_FUNCTIONS: set = set()
 #: every primitive by name, in definition order
 PRIMITIVES: dict = {}
 #: numpy names that dispatch to adnb (for the "supported" list in error messages)
@@ -125,6 +131,16 @@ def implements(*numpy_functions):
             mod = getattr(f, "__module__", "numpy") or "numpy"
             prefix = "np.linalg." if "linalg" in mod else "np."
             SUPPORTED_NUMPY.append(prefix + f.__name__)
+        return fn
+    return register
+
+
+def implements_ufunc(*ufuncs):
+    """Register a python function (built from primitives) as adnb's version of numpy ufuncs."""
+    def register(fn):
+        for u in ufuncs:
+            UFUNC_FUNCTIONS[u] = fn
+            SUPPORTED_NUMPY.append("np." + u.__name__)
         return fn
     return register
 

@@ -292,6 +292,9 @@ class Tracer:
                         return self.trace.process(prim, inputs, _NO_PARAMS)
                 return prim(*inputs)
         if method != "__call__":
+            fn = UFUNC_METHODS.get((ufunc, method)) or UFUNC_METHODS.get((None, method))
+            if fn is not None and kwargs.get("out") is None:
+                return fn(ufunc, *inputs, **kwargs)
             raise UnsupportedOperationError(
                 f"np.{ufunc.__name__}.{method} is not supported on traced values; adnb "
                 f"differentiates plain calls such as np.{ufunc.__name__}(x, y). "
@@ -300,6 +303,9 @@ class Tracer:
             raise InPlaceError(f"np.{ufunc.__name__}(..., out=...) writes in place, which is not "
                                "supported on traced values; assign the result instead.")
         prim = P.UFUNCS.get(ufunc)
+        if prim is None and ufunc in UFUNC_FUNCTIONS:
+            kwargs.pop("out", None)
+            return UFUNC_FUNCTIONS[ufunc](*inputs, **kwargs)
         if prim is None:
             cmp = P.COMPARISONS.get(ufunc)
             if cmp is not None:
@@ -328,9 +334,16 @@ class Tracer:
                 f"functions: {', '.join(P.supported_list())}.")
         out = impl(*args, **kwargs)
         if isinstance(out, (Tracer, list, tuple)):
+            view = func in VIEW_FUNCTIONS     # a view in numpy, a gather here: refuse += on both
             for a in args:
                 if isinstance(a, Tracer):
+                    if view:
+                        a._viewed = True
                     _mark_view(a, out)
+            if view:
+                for o in (out if isinstance(out, (list, tuple)) else (out,)):
+                    if isinstance(o, Tracer):
+                        o._viewed = True
         return out
 
     def __repr__(self):
@@ -472,3 +485,4 @@ def unwrap(x):
 
 
 from . import primitives as P  # noqa: E402  (late import: primitives need Tracer)
+from .registry import UFUNC_FUNCTIONS, UFUNC_METHODS, VIEW_FUNCTIONS  # noqa: E402
