@@ -104,3 +104,69 @@ def test_value_and_derivatives(name, f, args, order):
     np.testing.assert_allclose(np.asarray(_plain(got), dtype=float), np.asarray(want, dtype=float),
                                rtol=1e-12, atol=1e-12)
     adnb.check_grads(f, args, order=order, atol=1e-5, rtol=1e-4)
+
+
+X3 = rng.uniform(0.2, 0.8, 3)
+KNOTS = np.array([0.0, 0.3, 0.5, 1.0])
+TABLE2 = [
+    # ---- elementwise ----
+    ("log2", np.log2, (POS,), 2), ("log10", np.log10, (POS,), 2), ("exp2", np.exp2, (A34,), 2),
+    ("arcsinh", np.arcsinh, (A34,), 2), ("arccosh", np.arccosh, (POS + 1.0,), 2),
+    ("arctanh", np.arctanh, (UNIT,), 2), ("cbrt", np.cbrt, (A34,), 2),
+    ("hypot", np.hypot, (A34, V4), 2), ("logaddexp", np.logaddexp, (A34, V4), 2),
+    ("logaddexp-big", np.logaddexp, (A34 * 300, V4), 2),
+    ("logaddexp2", np.logaddexp2, (A34, V4), 2), ("sinc", np.sinc, (A34,), 2),
+    ("sinc-0", np.sinc, (np.array([0.0, 0.5]),), 2),
+    ("deg2rad", np.deg2rad, (A34,), 2), ("rad2deg", np.rad2deg, (A34,), 2),
+    ("radians", np.radians, (A34,), 2), ("degrees", np.degrees, (A34,), 2),
+    ("fmod", np.fmod, (A34 * 3, POS), 2), ("mod", np.mod, (A34 * 3, POS), 2),
+    ("copysign", np.copysign, (A34, -V4), 2), ("float_power", np.float_power, (POS, A34), 2),
+    ("nan_to_num", lambda a: np.nan_to_num(np.log(a)), (A34,), 2),
+    ("real", lambda a: np.real(a) * 2, (A34,), 2), ("conj", lambda a: np.conj(a) * a, (A34,), 2),
+    ("positive", lambda a: np.positive(a) * a, (A34,), 2),
+    ("imag", lambda a: np.imag(a) + a, (A34,), 2),
+    ("angle", lambda a: np.angle(a) + a, (A34,), 2),
+    ("sign-floor", lambda a: a * (np.sign(a) + np.floor(a) + np.ceil(a) + np.rint(a)), (A34,), 2),
+    ("trunc-round", lambda a: a * (np.trunc(a) + np.round(a, 1) + np.around(a)), (A34,), 2),
+    ("heaviside", lambda a: a * np.heaviside(a, 0.5), (A34,), 2),
+    # ---- statistics ----
+    ("median", np.median, (A34,), 2), ("median-axis", lambda a: np.median(a, axis=0), (A34,), 2),
+    ("median-keep", lambda a: np.median(a, axis=(0, 2), keepdims=True), (T234,), 2),
+    ("percentile", lambda a: np.percentile(a, [10, 50, 90], axis=1), (A34,), 2),
+    ("quantile", lambda a: np.quantile(a, 0.3, axis=-1, keepdims=True), (T234,), 2),
+    ("average", lambda a, w: np.average(a, axis=1, weights=w), (A34, POS[0]), 2),
+    ("average-all", lambda a, w: np.average(a, weights=w), (A34, POS), 2),
+    ("ptp", lambda a: np.ptp(a, axis=1), (A34,), 2),
+    ("cov", np.cov, (A34,), 2), ("cov-xy", lambda a, b: np.cov(a, b, rowvar=False), (V4, V4 ** 2), 2),
+    ("corrcoef", np.corrcoef, (A34,), 2),
+    ("nansum", lambda a: np.nansum(np.where(a > 1, np.nan, a), axis=0), (A34,), 2),
+    ("nanmean", lambda a: np.nanmean(np.where(a > 1, np.nan, a)), (A34,), 2),
+    ("nanvar", lambda a: np.nanvar(np.where(a > 1, np.nan, a), axis=1), (A34,), 2),
+    ("nanstd", lambda a: np.nanstd(np.where(a > 1, np.nan, a)), (A34,), 2),
+    ("nanmax", lambda a: np.nanmax(np.where(a > 1, np.nan, a), axis=1), (A34,), 2),
+    ("nanmin", lambda a: np.nanmin(np.where(a > 1, np.nan, a)), (A34,), 2),
+    ("nanprod", lambda a: np.nanprod(np.where(a > 1, np.nan, a), axis=0), (A34,), 2),
+    ("nancumsum", lambda a: np.nancumsum(np.where(a > 1, np.nan, a)), (A34,), 2),
+    # ---- signals and polynomials ----
+    ("convolve", np.convolve, (V5, V4), 2),
+    ("convolve-same", lambda a: np.convolve(a, [1.0, -2.0, 0.5], mode="same"), (V5,), 2),
+    ("convolve-valid", lambda v: np.convolve(np.arange(6.0), v, mode="valid"), (V4,), 2),
+    ("correlate", np.correlate, (V5, V4), 2),
+    ("correlate-full", lambda a, v: np.correlate(a, v, mode="full"), (V4, V5), 2),
+    ("polymul", np.polymul, (V4, V5[:3]), 2),
+    ("polyval", np.polyval, (V4, A34), 2),
+    ("polyval-list", lambda c, x: np.polyval([c, 2.0, c * c], x), (1.5, X3), 2),
+    ("polyadd", np.polyadd, (V4, V5), 2), ("polysub", np.polysub, (V5[:2], V4), 2),
+    ("polyder", lambda p: np.polyder(p, 2), (V5,), 2),
+    ("vander", lambda x: np.vander(x, 4), (X3,), 2),
+    ("polyfit", lambda x, y: np.polyfit(x, y, 2), (np.linspace(0, 1, 6), np.linspace(0, 1, 6) ** 3), 2),
+    ("interp", lambda x, f: np.interp(x, KNOTS, f), (np.array([-0.5, 0.1, 0.4, 0.7, 2.0]), V4), 2),
+    ("interp-lr", lambda x: np.interp(x, KNOTS, V4, left=-1.0, right=2.0), (np.array([-0.5, 0.45, 3.0]),), 2),
+    ("trapezoid", lambda y: np.trapezoid(y, dx=0.5), (A34,), 2),
+    ("trapezoid-x", lambda y, x: np.trapezoid(y, x, axis=0), (A34, np.array([0.0, 0.4, 1.5])), 2),
+]
+
+
+@pytest.mark.parametrize("name, f, args, order", TABLE2, ids=[r[0] for r in TABLE2])
+def test_value_and_derivatives_2(name, f, args, order):
+    test_value_and_derivatives(name, f, args, order)
