@@ -115,12 +115,12 @@ def test_traced_value_added_into_numpy_buffer_in_place():
 # ---- unsupported numpy functions -----------------------------------------------------------------
 
 @pytest.mark.parametrize("fname, f", [
-    ("np.median", lambda x: np.median(x)),
-    ("np.cbrt", lambda x: np.sum(np.cbrt(x))),
-    ("np.linalg.eigh", lambda x: np.sum(np.linalg.eigh(np.outer(x, x))[0])),
+    ("np.i0", lambda x: np.sum(np.i0(x))),
+    ("np.frexp", lambda x: np.sum(np.frexp(x)[0])),
+    ("np.unwrap", lambda x: np.sum(np.unwrap(x))),
     ("np.fft", lambda x: np.sum(np.fft.fft(x).real)),
-    ("np.percentile", lambda x: np.percentile(x, 50.0)),
-    ("np.logaddexp", lambda x: np.sum(np.logaddexp(x, x))),
+    ("np.nextafter", lambda x: np.sum(np.nextafter(x, 2.0))),
+    ("np.histogram", lambda x: np.sum(np.histogram(x)[0])),
 ])
 @pytest.mark.parametrize("entry", ["grad", "jacfwd", "trace"])
 def test_unsupported_numpy_function(fname, f, entry):
@@ -134,14 +134,15 @@ def test_unsupported_numpy_function(fname, f, entry):
 
 
 def test_unsupported_ufunc_method():
-    with pytest.raises(UnsupportedOperationError, match=r"np\.add\.reduce") as info:
-        adnb.grad(lambda x: np.add.reduce(x))(np.ones(3))
+    with pytest.raises(UnsupportedOperationError, match=r"np\.add\.reduceat") as info:
+        adnb.grad(lambda x: np.sum(np.add.reduceat(x, [0, 2])))(np.ones(3))
     assert "supported" in str(info.value).lower()
 
 
 def test_supported_list_is_public():
     names = adnb.supported_numpy()
-    assert "np.sin" in names and "np.linalg.solve" in names and "np.median" not in names
+    assert "np.sin" in names and "np.linalg.solve" in names and "np.median" in names
+    assert "np.fft.fft" not in names and "np.i0" not in names
 
 
 # ---- grad of a non-scalar output -----------------------------------------------------------------

@@ -4,7 +4,6 @@ from .api import (grad, value_and_grad, jvp, vjp, jacfwd, jacrev, jacobian, hess
 from .cost import Cost, count_cost
 from .trace import Trace, Node
 from .registry import PRIMITIVES, supported_list
-from . import extra  # noqa: F401  (registers the numpy functions of adnb/core/extra)
 
 __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian",
            "hvp", "trace", "value", "Cost", "count_cost", "Trace", "Node", "PRIMITIVES",

@@ -52,7 +52,7 @@ def tangent_contribution(prim, k, t, ans, args, params, batch=None, node=None):
             c = call_as_numpy(prim.partials[k], ans, *args) * t
     elif prim.jvp is None:
         raise MissingRuleError(f"forward-mode (tangent) rule for '{prim.name}' is not defined; "
-                               "see adnb/core/primitives.py")
+                               "see adnb/core/primitives/")
     elif batch is not None and not prim.elementwise:
         c = _batched_rule(prim, k, t, ans, args, params, batch)
     elif prim.variadic:

@@ -3,7 +3,8 @@
 A ``Primitive`` bundles everything about one operation (``define_primitive``): how to compute it
 (``impl``, plus a fast ``scalar_impl`` for Python floats), its local partial derivatives or its
 tangent (JVP) and adjoint (VJP) rules, what the reverse sweep must keep, how to print it, and which
-numpy callables it stands for. ``core/primitives.py`` holds one block per primitive.
+numpy callables it stands for. ``core/primitives/`` holds one block per primitive,
+grouped by module.
 
 Calling a primitive is the one entry point of every transformation (the "bind" of Autodidax): it
 looks for the innermost transformation among its arguments (the tracer with the highest ``level``)

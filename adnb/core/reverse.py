@@ -120,7 +120,7 @@ def contribution(prim, k, g, ans, args, params):
     if prim.vjp is None:
         if prim.partials is None:
             raise MissingRuleError(f"reverse-mode (adjoint) rule for '{prim.name}' is not "
-                                   "defined; see adnb/core/primitives.py")
+                                   "defined; see adnb/core/primitives/")
         partial = prim.partials[k]
         try:
             return g * partial(ans, *args)

@@ -15,6 +15,8 @@ from ...errors import NonDifferentiablePointWarning
 from ..registry import implements
 from ..tracer import shape_of, unwrap
 from .. import primitives as P
+from .shape import _mT
+from ._helpers import _reject
 from .decompositions import svdvals, svd_u, svd_vh
 
 _INF = float("inf")
@@ -134,11 +136,11 @@ def np_pinv(a, rcond=None, hermitian=False, *, rtol=None):
         if m == n:
             return P.inv(a)
         if m > n:
-            return P.solve(P._mT(a) @ a, P._mT(a))         # (AᵀA)⁻¹ Aᵀ
-        return P._mT(P.solve(a @ P._mT(a), a))             # Aᵀ (AAᵀ)⁻¹
+            return P.solve(_mT(a) @ a, _mT(a))         # (AᵀA)⁻¹ Aᵀ
+        return _mT(P.solve(a @ _mT(a), a))             # Aᵀ (AAᵀ)⁻¹
     U, sv, Vh = svd_u(a), svdvals(a), svd_vh(a)
     inv_s = P.where_(keep, 1.0 / P.where_(keep, sv, 1.0), 0.0)
-    return P._mT(Vh) @ (P.reshape(inv_s, shape=tuple(shape_of(inv_s)) + (1,)) * P._mT(U))
+    return _mT(Vh) @ (P.reshape(inv_s, shape=tuple(shape_of(inv_s)) + (1,)) * _mT(U))
 
 
 @implements(np.linalg.matrix_power)
@@ -161,7 +163,7 @@ def np_matrix_power(a, n):
 
 @implements(np.linalg.multi_dot)
 def np_multi_dot(arrays, *, out=None):
-    P._reject("multi_dot", out=out)
+    _reject("multi_dot", out=out)
     return functools.reduce(lambda x, y: P.np_dot(x, y), arrays)
 
 
@@ -199,7 +201,7 @@ def np_matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
 implements(np.linalg.matmul)(lambda x1, x2, /: P.matmul(x1, x2))
 implements(np.linalg.outer)(lambda x1, x2, /: P.np_outer(x1, x2))
 implements(np.linalg.tensordot)(lambda x1, x2, /, *, axes=2: P.np_tensordot(x1, x2, axes))
-implements(np.linalg.matrix_transpose)(lambda x, /: P._mT(x))
+implements(np.linalg.matrix_transpose)(lambda x, /: _mT(x))
 
 
 @implements(np.linalg.trace)
@@ -214,5 +216,5 @@ def np_linalg_diagonal(x, /, *, offset=0):
 
 @implements(np.linalg.vecdot, np.vecdot)
 def np_vecdot(x1, x2, /, *, axis=-1, **kw):
-    P._reject("vecdot", **kw)
+    _reject("vecdot", **kw)
     return P.np_sum(x1 * x2, axis=axis)

@@ -20,8 +20,8 @@ from ...errors import NonDifferentiablePointWarning, NotDifferentiableTypeError,
 from ..registry import define_primitive, implements
 from ..tracer import shape_of, unwrap
 from .. import primitives as P
+from .shape import _mT
 
-_mT = P._mT
 
 
 def _row(v):

@@ -14,8 +14,9 @@ import numpy as np
 from ..registry import implements
 from ..tracer import Tracer, shape_of, unwrap
 from .. import primitives as P
-from .linalg import np_lstsq
-from .shape import np_diff
+from ...errors import UnsupportedOperationError
+from .linalg_more import np_lstsq
+from .rearranging import np_diff
 
 _MAX_BILINEAR = 250_000      # entries of the tensor of a map with both arguments traced
 
@@ -34,7 +35,7 @@ def _linear_map(func, a, v, mode):
         raise ValueError(f"{func.__name__}: inputs cannot be empty")
     if a_tr and v_tr:
         if na * nv * (na + nv) > _MAX_BILINEAR:
-            raise P.UnsupportedOperationError(
+            raise UnsupportedOperationError(
                 f"np.{func.__name__} of two traced arrays this long ({na} and {nv}) is not "
                 "supported by adnb (it builds an na·nv·n tensor); keep one of them constant")
         K = _basis_tensor(func, na, nv, mode)
@@ -121,7 +122,7 @@ def np_vander(x, N=None, increasing=False):
 @implements(np.polyfit)
 def np_polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     if full or w is not None or cov:
-        raise P.UnsupportedOperationError("np.polyfit(full=/w=/cov=) is not supported by adnb")
+        raise UnsupportedOperationError("np.polyfit(full=/w=/cov=) is not supported by adnb")
     V = np_vander(x, int(deg) + 1) if isinstance(x, Tracer) else \
         np.vander(np.asarray(x, dtype=float), int(deg) + 1)
     return np_lstsq(V, y, rcond=rcond)[0]
@@ -133,7 +134,7 @@ def np_interp(x, xp, fp, left=None, right=None, period=None):
     segment to its right (so the derivative in x is the right slope; at the last knot the left
     one). Outside [xp[0], xp[-1]]: left/right (default fp[0], fp[-1]), derivative 0 in x."""
     if period is not None:
-        raise P.UnsupportedOperationError("np.interp(period=...) is not supported by adnb")
+        raise UnsupportedOperationError("np.interp(period=...) is not supported by adnb")
     xv, xpv = np.asarray(unwrap(x), dtype=float), np.asarray(unwrap(xp), dtype=float)
     n = xpv.shape[0]
     if n == 1:

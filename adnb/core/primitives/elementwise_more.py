@@ -14,6 +14,7 @@ import numpy as np
 from ..registry import SUPPORTED_NUMPY, UFUNCS, define_primitive, implements, implements_ufunc
 from ..tracer import shape_of, unwrap
 from .. import primitives as P
+from .elementwise import _sign_right
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
@@ -58,7 +59,7 @@ fmod = _elementwise("fmod", np.fmod, (lambda ans, x, y: 1.0,
 # copysign(x, y) = |x| sign(y): ∂/∂x = sign(x) sign(y) (right derivative at x = 0), ∂/∂y = 0
 copysign = _elementwise(
     "copysign", np.copysign,
-    (lambda ans, x, y: np.copysign(1.0, unwrap(y)) * P._sign_right(x),
+    (lambda ans, x, y: np.copysign(1.0, unwrap(y)) * _sign_right(x),
      lambda ans, x, y: np.zeros(shape_of(y)) if shape_of(y) else 0.0), np.copysign,
     "copysign({0}, {1})")
 

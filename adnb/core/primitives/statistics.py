@@ -13,12 +13,15 @@ import numpy as np
 from ..registry import implements
 from ..tracer import shape_of, unwrap
 from .. import primitives as P
-from .shape import np_atleast_2d
+from .shape import _mT
+from ._helpers import _reject
+from ...errors import UnsupportedOperationError
+from .rearranging import np_atleast_2d
 
 
 def _quantile(a, q, axis, keepdims, method="linear"):
     if method != "linear":
-        raise P.UnsupportedOperationError(
+        raise UnsupportedOperationError(
             f"np.quantile(method={method!r}) is not supported by adnb; the default 'linear' is")
     qv = np.asarray(unwrap(q), dtype=float)
     if np.any((qv < 0) | (qv > 1)):
@@ -59,22 +62,22 @@ def _quantile(a, q, axis, keepdims, method="linear"):
 @implements(np.quantile)
 def np_quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                 keepdims=False, *, weights=None, interpolation=None):
-    P._reject("quantile", out=out)
+    _reject("quantile", out=out)
     if weights is not None:
-        raise P.UnsupportedOperationError("np.quantile(weights=...) is not supported by adnb")
+        raise UnsupportedOperationError("np.quantile(weights=...) is not supported by adnb")
     return _quantile(a, q, axis, keepdims, method)
 
 
 @implements(np.percentile)
 def np_percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                   keepdims=False, *, weights=None, interpolation=None):
-    P._reject("percentile", out=out)
+    _reject("percentile", out=out)
     return _quantile(a, np.asarray(unwrap(q), dtype=float) / 100.0, axis, keepdims, method)
 
 
 @implements(np.median)
 def np_median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    P._reject("median", out=out)
+    _reject("median", out=out)
     return _quantile(a, 0.5, axis, keepdims)
 
 
@@ -100,7 +103,7 @@ def np_average(a, axis=None, weights=None, returned=False, *, keepdims=False):
 
 @implements(np.ptp)
 def np_ptp(a, axis=None, out=None, keepdims=False):
-    P._reject("ptp", out=out)
+    _reject("ptp", out=out)
     return P.np_max(a, axis=axis, keepdims=keepdims) - P.np_min(a, axis=axis, keepdims=keepdims)
 
 
@@ -108,20 +111,20 @@ def np_ptp(a, axis=None, out=None, keepdims=False):
 def np_cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
            dtype=None):
     if fweights is not None or aweights is not None:
-        raise P.UnsupportedOperationError("np.cov with weights is not supported by adnb")
+        raise UnsupportedOperationError("np.cov with weights is not supported by adnb")
     X = np_atleast_2d(m) if len(shape_of(m)) < 2 else m
     if not rowvar and len(shape_of(X)) == 2 and shape_of(X)[0] != 1:
-        X = P._mT(X)
+        X = _mT(X)
     if y is not None:
         Y = np_atleast_2d(y) if len(shape_of(y)) < 2 else y
         if not rowvar and shape_of(Y)[0] != 1:
-            Y = P._mT(Y)
+            Y = _mT(Y)
         X = P.np_concatenate([X, Y], axis=0)
     n = shape_of(X)[1]
     if ddof is None:
         ddof = 0 if bias else 1
     Xc = X - P.np_mean(X, axis=1, keepdims=True)
-    c = (Xc @ P._mT(Xc)) / (n - ddof)
+    c = (Xc @ _mT(Xc)) / (n - ddof)
     return P.np_squeeze(c) if shape_of(c) == (1, 1) else c
 
 
@@ -193,6 +196,6 @@ def np_nancumsum(a, axis=None, dtype=None, out=None):
 @implements(np.nanmedian)
 def np_nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     if _nan_mask(a).any():
-        raise P.UnsupportedOperationError("np.nanmedian of an array holding nan is not supported "
+        raise UnsupportedOperationError("np.nanmedian of an array holding nan is not supported "
                                           "by adnb; select the finite entries first")
     return np_median(a, axis=axis, keepdims=keepdims)

@@ -13,6 +13,8 @@ import numpy as np
 from ..registry import VIEW_FUNCTIONS, implements
 from ..tracer import Tracer, shape_of, unwrap
 from .. import primitives as P
+from ._helpers import _reject
+from ...errors import UnsupportedOperationError
 
 
 def _entry_numbers(a):
@@ -65,11 +67,10 @@ def np_diagonal(a, offset=0, axis1=0, axis2=1):
 
 @implements(np.trace)
 def np_trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
-    P._reject("trace", out=out, dtype=dtype)
+    _reject("trace", out=out, dtype=dtype)
     return P.np_sum(np_diagonal(a, offset, axis1, axis2), axis=-1)
 
 
-P.np_diagonal, P.np_trace = np_diagonal, np_trace     # the ndarray method and linalg use these
 
 
 @implements(np.pad)
@@ -77,12 +78,12 @@ def np_pad(array, pad_width, mode="constant", **kwargs):
     if not callable(mode) and mode in ("edge", "reflect", "symmetric", "wrap"):
         return _gather(array, np.pad(_entry_numbers(array), pad_width, mode=mode, **kwargs))
     if mode != "constant":
-        raise P.UnsupportedOperationError(
+        raise UnsupportedOperationError(
             f"np.pad(mode={mode!r}) is not supported by adnb; modes 'constant', 'edge', "
             "'reflect', 'symmetric' and 'wrap' are.")
     cv = kwargs.pop("constant_values", 0)
     if kwargs:
-        raise P.UnsupportedOperationError(f"np.pad: arguments {sorted(kwargs)} not supported")
+        raise UnsupportedOperationError(f"np.pad: arguments {sorted(kwargs)} not supported")
     idx = np.pad(_entry_numbers(array), pad_width, mode="constant", constant_values=-1)
     inside = idx >= 0
     gathered = _gather(array, np.where(inside, idx, 0))
@@ -161,7 +162,7 @@ def np_append(arr, values, axis=None):
 
 @implements(np.compress)
 def np_compress(condition, a, axis=None, out=None):
-    P._reject("compress", out=out)
+    _reject("compress", out=out)
     return _gather(a, np.compress(np.asarray(unwrap(condition)), _entry_numbers(a), axis=axis))
 
 
@@ -246,14 +247,14 @@ def np_gradient(f, *varargs, axis=None, edge_order=1):
     axes = list(range(nd)) if axis is None else \
         [int(axis) % nd] if isinstance(axis, (int, np.integer)) else [int(a) % nd for a in axis]
     if edge_order != 1:
-        raise P.UnsupportedOperationError("np.gradient(edge_order=2) is not supported by adnb")
+        raise UnsupportedOperationError("np.gradient(edge_order=2) is not supported by adnb")
     spacing = list(varargs) if varargs else [1.0] * len(axes)
     if len(spacing) == 1 and len(axes) > 1:
         spacing = spacing * len(axes)
     out = []
     for ax, h in zip(axes, spacing):
         if np.ndim(unwrap(h)) != 0:
-            raise P.UnsupportedOperationError("np.gradient with coordinate arrays is not "
+            raise UnsupportedOperationError("np.gradient with coordinate arrays is not "
                                               "supported by adnb; pass a scalar spacing")
 
         def sl(s, ax=ax):
@@ -270,7 +271,7 @@ def np_gradient(f, *varargs, axis=None, edge_order=1):
 @implements(np.cumprod)
 def np_cumprod(a, axis=None, dtype=None, out=None):
     """A running product, one multiplication per step: exact derivatives also with zeros."""
-    P._reject("cumprod", out=out, dtype=dtype)
+    _reject("cumprod", out=out, dtype=dtype)
     if axis is None:
         a, axis = P.np_reshape(a, (-1,)), 0
     nd = len(shape_of(a))
@@ -351,7 +352,7 @@ def np_select(condlist, choicelist, default=0):
 
 @implements(np.choose)
 def np_choose(a, choices, out=None, mode="raise"):
-    P._reject("choose", out=out)
+    _reject("choose", out=out)
     idx = np.asarray(unwrap(a))
     res = choices[-1]
     for k in range(len(choices) - 2, -1, -1):
@@ -371,7 +372,6 @@ def np_moveaxis(a, source, destination):
 
 
 VIEW_FUNCTIONS.add(np.moveaxis)
-P.np_moveaxis = np_moveaxis
 
 
 @implements(np.squeeze)
