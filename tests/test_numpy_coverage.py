@@ -170,3 +170,40 @@ TABLE2 = [
 @pytest.mark.parametrize("name, f, args, order", TABLE2, ids=[r[0] for r in TABLE2])
 def test_value_and_derivatives_2(name, f, args, order):
     test_value_and_derivatives(name, f, args, order)
+
+
+B234 = rng.standard_normal((2, 3, 4))
+TABLE3 = [
+    # ---- einsum in every form ----
+    ("einsum-ellipsis", lambda a, b: np.einsum("...ij,...jk->...ik", a, b), (T234, rng.standard_normal((4, 2))), 2),
+    ("einsum-ellipsis-bcast", lambda a, b: np.einsum("...j,...j->...", a, b), (T234, V4), 2),
+    ("einsum-ellipsis-implicit", lambda a: np.einsum("...ij", a), (T234,), 2),
+    ("einsum-trace", lambda a: np.einsum("ii", a), (A33,), 2),
+    ("einsum-diag", lambda a: np.einsum("ii->i", a), (A33,), 2),
+    ("einsum-diag3", lambda a: np.einsum("iij->j", a), (rng.standard_normal((3, 3, 2)),), 2),
+    ("einsum-implicit", lambda a, b: np.einsum("ij,jk", a, b), (A34, B234[0].T), 2),
+    ("einsum-implicit-order", lambda a: np.einsum("ba", a), (A34,), 2),
+    ("einsum-sublist", lambda a, b: np.einsum(a, [0, 1], b, [1, 2], [0, 2]), (A34, B234[0].T), 2),
+    ("einsum-sublist-ellipsis", lambda a: np.einsum(a, [Ellipsis, 1], [1, Ellipsis]), (T234,), 2),
+    ("einsum-sum", lambda a: np.einsum("ijk->", a), (T234,), 2),
+    ("einsum-3", lambda a, b, c: np.einsum("i,ij,j", a, b, c), (V5[:3], A34, V4), 2),
+    # ---- ufunc methods ----
+    ("add.reduce", lambda a: np.add.reduce(a, axis=1), (A34,), 2),
+    ("multiply.reduce", lambda a: np.multiply.reduce(a, axis=None), (POS,), 2),
+    ("maximum.reduce", lambda a: np.maximum.reduce(a, axis=-1, keepdims=True), (T234,), 2),
+    ("logaddexp.reduce", lambda a: np.logaddexp.reduce(a, axis=0), (A34,), 2),
+    ("logaddexp.reduce-keep", lambda a: np.logaddexp.reduce(a, axis=1, keepdims=True), (A34,), 2),
+    ("subtract.reduce", lambda a: np.subtract.reduce(a), (A34,), 2),
+    ("hypot.reduce", lambda a: np.hypot.reduce(a, axis=1), (A34,), 2),
+    ("add.accumulate", lambda a: np.add.accumulate(a, axis=1), (A34,), 2),
+    ("maximum.accumulate", lambda a: np.maximum.accumulate(a), (V5,), 2),
+    ("multiply.accumulate", lambda a: np.multiply.accumulate(a, axis=0), (A34,), 2),
+    ("multiply.outer", np.multiply.outer, (V4, A34), 2),
+    ("subtract.outer", np.subtract.outer, (V5, V4), 2),
+    ("arctan2.outer", lambda a, b: np.arctan2.outer(a, b), (V5, POS[0]), 2),
+]
+
+
+@pytest.mark.parametrize("name, f, args, order", TABLE3, ids=[r[0] for r in TABLE3])
+def test_value_and_derivatives_3(name, f, args, order):
+    test_value_and_derivatives(name, f, args, order)

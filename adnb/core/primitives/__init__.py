@@ -37,5 +37,7 @@ from .rearranging import *     # noqa: F401,F403  flip, roll, tile, pad, split, 
 from .elementwise_more import *  # noqa: F401,F403  log2 … logaddexp, sinc, rounding (∂ = 0)
 from .statistics import *      # noqa: F401,F403  median, quantile, average, cov, nan-reductions
 from .signal import *          # noqa: F401,F403  convolve, correlate, interp, polyval, …
+from .ufunc_methods import *   # noqa: F401,F403  np.add.reduce, np.maximum.accumulate, …
+from .einsum_forms import *    # noqa: F401,F403  einsum with '...', sublists, 'ii', implicit
 
 __all__ = ["PRIMITIVES", "UFUNCS", "ARRAY_FUNCTIONS", "supported_list"]
