@@ -33,7 +33,7 @@ from .forward import DualTrace, DualTracer
 from .reverse import backward
 from .pytree import tree_flatten, check_same_structure
 from .trace import TapeTracer, Trace, is_machinery
-from .tracer import Tracer, leaked_tracer_error, shape_of, unwrap
+from .tracer import Tracer, is_object_array, leaked_tracer_error, materialize, shape_of, unwrap
 
 # ---- inputs --------------------------------------------------------------------------------
 
@@ -126,12 +126,15 @@ def _reraise_adnb_cause(e):
 def _finished(trace, out, f, how):
     """f has returned: its transformation ends here (a tracer kept beyond it is refused when it
     is used again), and a None output is named for what it usually is."""
-    trace.active = False
-    trace.origin = f"adnb.{how}({_name(f)})"
     if out is None:
         raise ReturnedNoneError(
             f"{_name(f)} returned None — did you forget `return`? adnb.{how} differentiates the "
             "value the function returns.")
+    if type(out) in (list, tuple, dict) or is_object_array(out):
+        out = materialize(out)              # np.array([a, b]) returned: one traced array
+    trace.active = False
+    trace.origin = f"adnb.{how}({_name(f)})"
+    return out
 
 
 def _check_leaks(leaves):
@@ -201,7 +204,7 @@ def _value_and_grad(f, args, kwargs, nums, single):
     except (ValueError, TypeError) as e:
         _reraise_adnb_cause(e)
         raise
-    _finished(trace, out, f, "grad")
+    out = _finished(trace, out, f, "grad")
     if type(out) is TapeTracer and out.trace is trace:
         shape = shape_of(out.primal)
         if shape and math.prod(shape) != 1:
@@ -262,7 +265,7 @@ def vjp(f, *primals):
         structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
         boxed_args.append(unflatten(boxed))
     out = call_user(f, *boxed_args)
-    _finished(trace, out, f, "vjp")
+    out = _finished(trace, out, f, "vjp")
     out_leaves, out_unflatten = tree_flatten(out)
     _check_leaks(o for o in out_leaves if not (isinstance(o, TapeTracer) and o.trace is trace))
     nodes = [o.index if isinstance(o, TapeTracer) and o.trace is trace else -1
@@ -305,7 +308,7 @@ def jacrev(f, argnums=0):
             args[a] = trace.new_input(as_input(args[a], lambda: f"argument {a} of {_name(f)}"))
         inputs = list(trace.inputs)
         out = call_user(f, *args)
-        _finished(trace, out, f, "jacrev")
+        out = _finished(trace, out, f, "jacrev")
         outs, unflat = tree_flatten(out)
         _check_leaks(o for o in outs if not (isinstance(o, TapeTracer) and o.trace is trace))
         per_out = []
@@ -379,7 +382,7 @@ def jvp(f, primals, tangents):
     if _cost.ACTIVE:
         _cost.add_passes(forward=1)
     out = call_user(f, *boxed)
-    _finished(dual, out, f, "jvp")
+    out = _finished(dual, out, f, "jvp")
     if type(out) is DualTracer and out.trace is dual:      # one output, as most functions return
         return out.primal, _fresh(out.tangent, seeds)
     leaves, unflatten = tree_flatten(out)
@@ -420,7 +423,7 @@ def jacfwd(f, argnums=0):
             if _cost.ACTIVE:
                 _cost.add_passes(forward=d, sweeps=1)
             out = call_user(f, *a2)
-            _finished(dual, out, f, "jacfwd")
+            out = _finished(dual, out, f, "jacfwd")
             leaves, out_unflat = tree_flatten(out)
             _check_leaks(o for o in leaves if not (isinstance(o, DualTracer) and o.trace is dual))
             jacs = []
@@ -549,7 +552,7 @@ def trace(f, *args, **kwargs):
                                     for i, x in enumerate(leaves)]))
     bargs = boxed[:len(args)]
     bkw = dict(zip(list(kwargs), boxed[len(args):]))
-    out = _call_naming_returns(tr, f, bargs, bkw)
+    out = materialize(_call_naming_returns(tr, f, bargs, bkw))
     outs, _ = tree_flatten(out)
     return tr.finish(outs)
 

@@ -18,8 +18,9 @@ from ..errors import MissingRuleError
 from . import cost as _cost
 from .reverse import call_as_numpy, fix_nonfinite, nonfinite
 from .registry import UFUNCS
-from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, complex_error, install_float_fast_paths,
-                     outer_process, shape_of, unwrap)
+from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, complex_error,
+                     install_float_fast_paths, outer_process, redo_without_object_arrays,
+                     shape_of, unwrap)
 
 
 class DualTracer(Tracer):
@@ -166,7 +167,9 @@ class DualTrace:
             return ans
         local = None
         if type(ans) is not float and (isinstance(ans, complex) or type(ans) is np.ndarray
-                                       and ans.dtype.kind == "c"):
+                                       and ans.dtype.kind in "cO"):
+            if type(ans) is np.ndarray and ans.dtype.kind == "O":
+                return redo_without_object_arrays(prim, args, params)
             raise complex_error(prim)
         if type(ans) is float and plain and prim.scalar_partials is not None:
             try:                                # scalar code: every local partial in one call

@@ -23,8 +23,9 @@ import numpy as np
 
 from . import cost as _cost
 from .registry import UFUNCS
-from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, complex_error, install_float_fast_paths,
-                     outer_process, shape_of, stub_of, unwrap)
+from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, complex_error,
+                     install_float_fast_paths, is_object_array, outer_process,
+                     redo_without_object_arrays, shape_of, stub_of, unwrap)
 
 # frames in these directories are machinery, not the user's code (for source locations)
 _CORE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -246,7 +247,9 @@ class Trace:
         else:
             if type(ans) is np.ndarray:
                 shape = ans.shape
-                if ans.dtype.kind == "c":
+                if ans.dtype.kind in "cO":
+                    if ans.dtype.kind == "O":
+                        return redo_without_object_arrays(prim, args, params)
                     raise complex_error(prim)
             else:
                 shape = shape_of(ans)
@@ -264,8 +267,11 @@ class Trace:
         return TapeTracer(ans, self, len(rows) - 1)
 
     def _record_all(self, prim, vals, parents, ans, params):
-        if isinstance(ans, complex) or getattr(ans, "dtype", None) is not None and ans.dtype.kind == "c":
+        if isinstance(ans, complex) or type(ans) is np.ndarray and ans.dtype.kind == "c":
             raise complex_error(prim)
+        if is_object_array(ans):
+            return redo_without_object_arrays(prim, [v if p < 0 else TapeTracer(v, self, p)
+                                                     for v, p in zip(vals, parents)], params)
         frame = _user_frame(3) if self.explore else None
         loc = None
         if frame is not None:

@@ -161,9 +161,10 @@ class Tracer:
     def __float__(self):
         raise CutDerivativeError(
             "float() was called on a traced value, which would drop its derivative. This happens "
-            "with math.sin/math.exp/... (use np.sin, np.exp: they are differentiated) or with "
-            "float(x) in your code (leave x as it is; adnb.value(x) gives the plain number if you "
-            "only need it for printing).")
+            "with math.sin/math.exp/... (use np.sin, np.exp: they are differentiated), when a "
+            "traced value is written into a numpy buffer (out[i] = x: build the array with "
+            "np.stack or np.array([...]) instead) or with float(x) in your code (leave x as it "
+            "is; adnb.value(x) gives the plain number if you only need it for printing).")
 
     __complex__ = __float__
 
@@ -175,11 +176,25 @@ class Tracer:
                         "(int(x) if it holds a whole number)")
 
     def __array__(self, dtype=None, copy=None):
-        raise CutDerivativeError(
-            "a traced value was turned into a plain numpy array (np.array/np.asarray, or writing "
-            "it into a numpy buffer such as out[i] = x), which would drop its derivative. Build "
-            "arrays with np.stack([...]) or np.concatenate([...]) instead, and avoid writing "
-            "traced values into preallocated arrays.")
+        # numpy met a traced value where it wanted an array (np.array([a, b]), np.mean([a, b]),
+        # np.exp([a, 2 * a]), A.dot(x)): an object array of traced scalars. numpy then works on
+        # them entry by entry (with Python operators and the methods named after ufuncs), so
+        # the derivative is kept; adnb turns such an array back into one traced array wherever
+        # it meets one (materialize). Converting to a float dtype would drop the derivative.
+        if dtype is not None and np.dtype(dtype) != np.dtype(object):
+            raise CutDerivativeError(
+                f"a traced value was converted to a numpy array of {np.dtype(dtype)} (np.asarray("
+                "x, dtype=...), or written into a numpy buffer such as out[i] = x), which would "
+                "drop its derivative. Build arrays with np.stack([...]) or np.array([...]) "
+                "without a dtype, and avoid writing traced values into preallocated arrays.")
+        shape = shape_of(self.primal)
+        out = np.empty(shape, dtype=object)
+        if not shape:
+            out[()] = self
+        else:
+            for idx in np.ndindex(*shape):
+                out[idx] = self[idx]
+        return out
 
     def item(self):
         raise CutDerivativeError("x.item() would drop the derivative; use x[()] or x.reshape(()) "
@@ -475,6 +490,33 @@ def _in_place(target, new, op):
     for n in _slots(type(target)):
         setattr(target, n, getattr(new, n))
     return target
+
+
+def is_object_array(x):
+    return type(x) is np.ndarray and x.dtype.kind == "O"
+
+
+def materialize(x):
+    """An object array holding traced values (np.array([a, b])) as one traced array; lists,
+    tuples and dicts are searched; anything else is returned as it is."""
+    if is_object_array(x):
+        if not any(isinstance(v, Tracer) for v in x.flat):
+            return x.astype(float)
+        items = [v if isinstance(v, Tracer) else float(v) for v in x.flat]
+        if not items:
+            return np.zeros(x.shape)
+        return P.np_reshape(P.stack(items), x.shape)
+    if type(x) in (list, tuple):
+        return type(x)(materialize(v) for v in x)
+    if type(x) is dict:
+        return {k: materialize(v) for k, v in x.items()}
+    return x
+
+
+def redo_without_object_arrays(prim, args, params):
+    """A primitive met an object array of traced values as a constant: run it again on the
+    traced array the object array stands for, so the derivative flows through it."""
+    return prim(*[materialize(a) for a in args], **params)
 
 
 def unwrap(x):

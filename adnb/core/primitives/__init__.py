@@ -39,5 +39,6 @@ from .statistics import *      # noqa: F401,F403  median, quantile, average, cov
 from .signal import *          # noqa: F401,F403  convolve, correlate, interp, polyval, …
 from .ufunc_methods import *   # noqa: F401,F403  np.add.reduce, np.maximum.accumulate, …
 from .einsum_forms import *    # noqa: F401,F403  einsum with '...', sublists, 'ii', implicit
+from . import methods          # noqa: F401,E402  ndarray methods (x.argmax(), x.round(), …)
 
 __all__ = ["PRIMITIVES", "UFUNCS", "ARRAY_FUNCTIONS", "supported_list"]
