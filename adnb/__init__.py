@@ -14,6 +14,7 @@ from .core.pytree import StructureMismatchError
 from .numerical import forward_difference, central_difference, numerical_grad, numerical_jacobian
 from .testing import check_grads
 from .explore import explore, explore_cell
+from . import special  # noqa: F401  (adnb.special.logsumexp, softmax, log_softmax)
 
 __version__ = "0.1.0"
 

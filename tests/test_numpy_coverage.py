@@ -207,3 +207,38 @@ TABLE3 = [
 @pytest.mark.parametrize("name, f, args, order", TABLE3, ids=[r[0] for r in TABLE3])
 def test_value_and_derivatives_3(name, f, args, order):
     test_value_and_derivatives(name, f, args, order)
+
+
+# ---- scipy.special (ufuncs as written; logsumexp & co. from adnb.special) ----
+sp = pytest.importorskip("scipy.special")
+Y3 = np.array([0.2, 0.7, 0.4])
+TABLE_SPECIAL = [
+    ("expit", sp.expit, (A34,), 2), ("logit", sp.logit, (Y3,), 2), ("erf", sp.erf, (A34,), 2),
+    ("erfc", sp.erfc, (A34,), 2), ("erfinv", sp.erfinv, (UNIT,), 2), ("ndtr", sp.ndtr, (A34,), 2),
+    ("log_ndtr", sp.log_ndtr, (A34,), 2), ("digamma", sp.digamma, (POS,), 2),
+    ("psi", sp.psi, (POS,), 2), ("gammaln", sp.gammaln, (POS,), 2), ("gamma", sp.gamma, (POS,), 2),
+    ("xlogy", sp.xlogy, (A34, POS), 2), ("xlog1py", sp.xlog1py, (A34, POS), 2),
+    ("scipy-softmax", lambda a: sp.softmax(a, axis=1), (A34,), 2),
+]
+TABLE_SPECIAL_ADNB = [
+    ("logsumexp", lambda a: adnb.special.logsumexp(a, axis=1), sp.logsumexp, (A34,), {"axis": 1}),
+    ("logsumexp-b", lambda a: adnb.special.logsumexp(a, b=POS, keepdims=True), sp.logsumexp, (A34,),
+     {"b": POS, "keepdims": True}),
+    ("logsumexp-big", lambda a: adnb.special.logsumexp(a * 800.0), None, (A34,), {}),
+    ("softmax", lambda a: adnb.special.softmax(a, axis=0), sp.softmax, (A34,), {"axis": 0}),
+    ("log_softmax", lambda a: adnb.special.log_softmax(a, axis=-1), sp.log_softmax, (A34,),
+     {"axis": -1}),
+]
+
+
+@pytest.mark.parametrize("name, f, args, order", TABLE_SPECIAL, ids=[r[0] for r in TABLE_SPECIAL])
+def test_scipy_special_ufuncs(name, f, args, order):
+    test_value_and_derivatives(name, f, args, order)
+
+
+@pytest.mark.parametrize("name, f, ref, args, kw", TABLE_SPECIAL_ADNB,
+                         ids=[r[0] for r in TABLE_SPECIAL_ADNB])
+def test_adnb_special(name, f, ref, args, kw):
+    if ref is not None:
+        np.testing.assert_allclose(f(*args), ref(*args, **kw), rtol=1e-12)
+    adnb.check_grads(f, args, order=2, atol=1e-5, rtol=1e-4)
