@@ -436,6 +436,9 @@ def jacfwd(f, argnums=0):
                 if not ishape:
                     jacs.append(t)
                     continue
+                if d == 0:                  # an empty input: an empty Jacobian (as JAX)
+                    jacs.append(np.zeros(tuple(oshape) + tuple(ishape)))
+                    continue
                 if not batched:
                     jacs.append(P.np_reshape(t, tuple(oshape) + tuple(ishape)))
                     continue
