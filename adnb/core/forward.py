@@ -18,9 +18,8 @@ from ..errors import MissingRuleError
 from . import cost as _cost
 from .reverse import call_as_numpy, fix_nonfinite, nonfinite
 from .registry import UFUNCS
-from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, complex_error,
-                     install_float_fast_paths, outer_process, redo_without_object_arrays,
-                     shape_of, unwrap)
+from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, install_float_fast_paths,
+                     not_real_float, outer_process, shape_of, unwrap)
 
 
 class DualTracer(Tracer):
@@ -166,11 +165,11 @@ class DualTrace:
         if not prim.differentiable:
             return ans
         local = None
-        if type(ans) is not float and (isinstance(ans, complex) or type(ans) is np.ndarray
-                                       and ans.dtype.kind in "cO"):
-            if type(ans) is np.ndarray and ans.dtype.kind == "O":
-                return redo_without_object_arrays(prim, args, params)
-            raise complex_error(prim)
+        if type(ans) is not float and type(ans) is not np.float64 \
+                and not (type(ans) is np.ndarray and ans.dtype.kind == "f"):
+            redo = not_real_float(prim, args, params, ans)     # complex; object arrays
+            if redo is not None:
+                return redo
         if type(ans) is float and plain and prim.scalar_partials is not None:
             try:                                # scalar code: every local partial in one call
                 local = prim.scalar_partials(ans, *primals)

@@ -23,9 +23,8 @@ import numpy as np
 
 from . import cost as _cost
 from .registry import UFUNCS
-from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, complex_error,
-                     install_float_fast_paths, is_object_array, outer_process,
-                     redo_without_object_arrays, shape_of, stub_of, unwrap)
+from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, install_float_fast_paths,
+                     not_real_float, outer_process, shape_of, stub_of, unwrap)
 
 # frames in these directories are machinery, not the user's code (for source locations)
 _CORE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -245,16 +244,13 @@ class Trace:
                 except (ZeroDivisionError, ValueError, OverflowError):
                     pass                # the sweep's rules handle (and report) this point
         else:
-            if type(ans) is np.ndarray:
+            if type(ans) is np.ndarray and ans.dtype.kind not in "cO":
                 shape = ans.shape
-                if ans.dtype.kind in "cO":
-                    if ans.dtype.kind == "O":
-                        return redo_without_object_arrays(prim, args, params)
-                    raise complex_error(prim)
-            else:
+            else:           # complex: refused; object array of traced values: done again
+                redo = not_real_float(prim, args, params, ans)
+                if redo is not None:
+                    return redo
                 shape = shape_of(ans)
-                if isinstance(ans, complex):
-                    raise complex_error(prim)
             if not prim.keep_args:      # only the shapes of the arguments (shared stubs)
                 if n == 1:
                     vals = (stub_of(vx),) if parents[0] >= 0 else vals
@@ -267,11 +263,11 @@ class Trace:
         return TapeTracer(ans, self, len(rows) - 1)
 
     def _record_all(self, prim, vals, parents, ans, params):
-        if isinstance(ans, complex) or type(ans) is np.ndarray and ans.dtype.kind == "c":
-            raise complex_error(prim)
-        if is_object_array(ans):
-            return redo_without_object_arrays(prim, [v if p < 0 else TapeTracer(v, self, p)
-                                                     for v, p in zip(vals, parents)], params)
+        if type(ans) is not float:
+            redo = not_real_float(prim, [v if p < 0 else TapeTracer(v, self, p)
+                                         for v, p in zip(vals, parents)], params, ans)
+            if redo is not None:
+                return redo
         frame = _user_frame(3) if self.explore else None
         loc = None
         if frame is not None:

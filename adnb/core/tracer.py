@@ -513,6 +513,20 @@ def materialize(x):
     return x
 
 
+def not_real_float(prim, args, params, ans):
+    """A value that is neither a real float nor a float array: a complex one is refused; an
+    object array of traced values (np.array([a, b]) as a constant) is made one traced array and
+    the primitive run again. None: nothing unusual."""
+    if type(ans) is np.ndarray:
+        if ans.dtype.kind == "O":
+            return redo_without_object_arrays(prim, args, params)
+        if ans.dtype.kind != "c":
+            return None
+    elif not isinstance(ans, complex):
+        return None
+    raise complex_error(prim)
+
+
 def redo_without_object_arrays(prim, args, params):
     """A primitive met an object array of traced values as a constant: run it again on the
     traced array the object array stands for, so the derivative flows through it."""
