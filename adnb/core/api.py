@@ -33,7 +33,7 @@ from .forward import DualTrace, DualTracer
 from .reverse import backward
 from .pytree import tree_flatten, check_same_structure
 from .trace import TapeTracer, Trace, is_machinery
-from .tracer import Tracer, is_object_array, leaked_tracer_error, materialize, shape_of, unwrap
+from .tracer import Tracer, leaked_tracer_error, materialize, shape_of, unwrap
 
 # ---- inputs --------------------------------------------------------------------------------
 
@@ -126,20 +126,20 @@ def _reraise_adnb_cause(e):
 def _finished(trace, out, f, how):
     """f has returned: its transformation ends here (a tracer kept beyond it is refused when it
     is used again), and a None output is named for what it usually is."""
-    if out is None:
-        raise ReturnedNoneError(
-            f"{_name(f)} returned None — did you forget `return`? adnb.{how} differentiates the "
-            "value the function returns.")
-    if type(out) in (list, tuple, dict) or is_object_array(out):
+    if type(out) is not TapeTracer and type(out) is not DualTracer:
+        if out is None:
+            raise ReturnedNoneError(
+                f"{_name(f)} returned None — did you forget `return`? adnb.{how} "
+                "differentiates the value the function returns.")
         out = materialize(out)              # np.array([a, b]) returned: one traced array
     trace.active = False
-    trace.origin = f"adnb.{how}({_name(f)})"
+    trace.made_by = (how, f)                # (named by leaked_tracer_error)
     return out
 
 
 def _check_leaks(leaves):
     for o in leaves:
-        if isinstance(o, Tracer) and not o.trace.active:
+        if isinstance(o, Tracer) and not getattr(o.trace, "active", True):
             raise leaked_tracer_error(o)
 
 

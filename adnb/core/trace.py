@@ -263,7 +263,7 @@ class Trace:
         return TapeTracer(ans, self, len(rows) - 1)
 
     def _record_all(self, prim, vals, parents, ans, params):
-        if type(ans) is not float:
+        if type(ans) is not float and not (type(ans) is np.ndarray and ans.dtype.kind == "f"):
             redo = not_real_float(prim, [v if p < 0 else TapeTracer(v, self, p)
                                          for v, p in zip(vals, parents)], params, ans)
             if redo is not None:

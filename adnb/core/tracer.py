@@ -399,7 +399,7 @@ def outer_process(prim, vals, params):
     several = False
     for v in vals:
         if isinstance(v, Tracer):
-            if not v.trace.active:
+            if not getattr(v.trace, "active", True):
                 raise leaked_tracer_error(v)
             several = found is not None
             found = v
@@ -429,8 +429,10 @@ def leaked_tracer_error(t):
         made = f", made by {'an input' if prim is None else prim.name} (node v{index + 1}"
         loc = tr.locs.get(index) if hasattr(tr, "locs") else None
         made += f", line {loc[1]})" if loc else ")"
+    how, f = getattr(tr, "made_by", ("transformation", None))
+    origin = f"adnb.{how}({getattr(f, '__name__', 'the function')})"
     return LeakedTracerError(
-        f"a traced value from {getattr(tr, 'origin', 'an earlier adnb transformation')}{made} "
+        f"a traced value from {origin}{made} "
         "was used after that call had finished: it was kept outside the function (a cache, a "
         "global, a running mean kept across calls). Keep adnb.value(x), the plain number, "
         "instead, or pass the value in as an argument / return it from the function.")
