@@ -1,17 +1,34 @@
 """Every primitive adnb differentiates, one block each: value, rules, display, numpy hooks.
 
-Conventions (Bishop & Bishop notation):
-  * ``partials=`` (elementwise operations) gives the local partial derivative ∂v/∂v_k for each
-    argument k as a function of ``(ans, *args)``; tangent and adjoint rules follow from them:
-    v̇ += ∂v/∂v_k · v̇_k (eq. 8.57) and v̄_k += v̄ · ∂v/∂v_k (eq. 8.69). Displays print these.
-  * ``jvp=``/``vjp=`` give explicit rules, one per argument: ``(t, ans, *args, **params)`` returns
-    argument k's contribution to the output tangent, ``(g, ans, *args, **params)`` the
-    contribution of the output adjoint g to argument k's adjoint. ``None`` means "contributes
-    nothing". The sweeps add contributions up; rules never accumulate.
+The declaration form (one ``define_primitive`` call per primitive; nothing about its derivative
+is written anywhere else -- displays and generated code run these rules on symbolic stand-ins,
+``core/standin.py``)::
+
+    sin = define_primitive(
+        "sin", np.sin, scalar_impl=math.sin, numpy=(np.sin,), elementwise=True, keep="args",
+        formula="sin({0})",                        # display template: {0}, {1} the arguments
+        partials=(lambda ans, x: cos(x),),          # ∂v/∂v_k per argument, adnb primitives only
+        scalar_partials=lambda ans, x: (math.cos(x),),   # float speed-up, checked bit for bit
+        partials2=lambda ans, x: -ans)              # d²v/dv², for hvp (checked numerically)
+
+  * ``partials=`` (elementwise operations): one entry per argument, a function ``(ans, *args)``
+    giving ∂v/∂v_k, a number for a constant partial (add: ``(1.0, 1.0)``), or None. The tangent
+    and adjoint rules are derived: v̇ += v̇_k ∂v/∂v_k (eq. 8.57), v̄_k += v̄ ∂v/∂v_k (eq. 8.69);
+    ``mask=True`` makes them select instead of multiply (maximum, where: an exact 0 on the
+    branch not taken). ``partials_text=`` gives the display of a partial that decides on values.
+  * ``jvp=``/``vjp=`` (all other operations): one rule per argument, ``(t, ans, *args,
+    **params)`` -> argument k's contribution to the output tangent, ``(g, ans, *args,
+    **params)`` -> the contribution of the output adjoint g to argument k's adjoint. ``None``
+    means "contributes nothing". The sweeps add contributions up; rules never accumulate.
+    ``variadic=True`` rules get ``argnum=``; ``jvp_batched`` takes N directions at once.
   * ``keep=`` says what the reverse sweep must store: "ans", "args", "both" or "" (shapes only).
-  * For Hessian-vector products (``second_order.py``): ``partials2=`` (elementwise unary) gives
-    d²v/dv_1² from ``(ans, x)``; ``bilinear=True`` marks mul and matmul. Without them the
-    second-order sweep runs the adjoint rule on dual numbers.
+  * ``formula=`` writes the value in the book's notation, ``code=`` in Python (default: the
+    numpy ufunc's name, e.g. ``sin({0})``, else ``apply("name", ...)``); ``numpy=`` lists the
+    ufuncs it stands for, and ``@implements(np.f)`` maps a numpy function's signature onto
+    primitives (the numpy entry points at the end of each module).
+  * Speed-only extras sit in the same block and are tested against the general rule over the
+    whole table (tests/test_primitives.py, tests/test_second_order.py): ``scalar_partials``,
+    ``partials2``, ``bilinear``, ``scalar_impl``.
   * Rules are written with primitives and operators, so they can be differentiated again
     (Hessians, nesting to any order).
 

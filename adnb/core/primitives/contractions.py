@@ -55,7 +55,8 @@ def _matmul_flops(ans, x, y):
 
 
 matmul = define_primitive(
-    "matmul", np.matmul, numpy=(np.matmul,), formula="{0} @ {1}", keep="args", bilinear=True,
+    "matmul", np.matmul, numpy=(np.matmul,), formula="{0} @ {1}", code="{0} @ {1}", keep="args",
+    bilinear=True,
     jvp=(lambda t, ans, x, y: t @ y, lambda t, ans, x, y: x @ t),
     vjp=(_matmul_vjp_x, _matmul_vjp_y), flops=_matmul_flops)
 

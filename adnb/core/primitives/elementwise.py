@@ -10,7 +10,7 @@ import operator
 
 import numpy as np
 
-from ..registry import define_primitive, implements
+from ..registry import define_primitive, implements, select as _select
 from ..tracer import shape_of, unwrap
 from ._helpers import _reject, _scalar
 
@@ -23,39 +23,23 @@ def _mask(cond):
     return np.asarray(c, dtype=float)
 
 
-def _select(cond, t):
-    """t where cond holds, else an exact 0 -- never 0 · t, which is nan when t is inf (the
-    tangent or adjoint of an unselected √x at 0 must not poison the result)."""
-    c = unwrap(cond)
-    if isinstance(c, (bool, np.bool_)):
-        if c:
-            return t
-        s = shape_of(t)
-        return np.zeros(s) if s else 0.0
-    return where_(c, t, 0.0)
-
-
 # ============================================================================================
 # Elementwise binary
 # ============================================================================================
 
 add = define_primitive(
     "add", operator.add, numpy=(np.add,), elementwise=True, formula="{0} + {1}",
-    scalar_partials=lambda ans, x, y: (1.0, 1.0),
-    partials=(lambda ans, x, y: 1.0, lambda ans, x, y: 1.0),          # ∂(x+y)/∂x = ∂/∂y = 1
-    jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: t),
-    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g))
+    code="{0} + {1}", scalar_partials=lambda ans, x, y: (1.0, 1.0),
+    partials=(1.0, 1.0))                                               # ∂(x+y)/∂x = ∂/∂y = 1
 
 sub = define_primitive(
     "sub", operator.sub, numpy=(np.subtract,), elementwise=True, formula="{0} − {1}",
-    scalar_partials=lambda ans, x, y: (1.0, -1.0),
-    partials=(lambda ans, x, y: 1.0, lambda ans, x, y: -1.0),
-    jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t),
-    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g))
+    code="{0} - {1}", scalar_partials=lambda ans, x, y: (1.0, -1.0),
+    partials=(1.0, -1.0))
 
 mul = define_primitive(
     "mul", operator.mul, numpy=(np.multiply,), elementwise=True, formula="{0} {1}", keep="args",
-    bilinear=True, scalar_partials=lambda ans, x, y: (y, x),
+    code="{0} * {1}", bilinear=True, scalar_partials=lambda ans, x, y: (y, x),
     partials=(lambda ans, x, y: y, lambda ans, x, y: x))               # ∂(xy)/∂x = y, ∂/∂y = x
 
 
@@ -68,10 +52,8 @@ def _div_impl(x, y):
 
 div = define_primitive(
     "div", _div_impl, numpy=(np.divide,), elementwise=True, formula="{0} / {1}", keep="both",
-    scalar_partials=lambda ans, x, y: (1.0 / y, -ans / y),
-    partials=(lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),  # 1/y, −x/y²
-    jvp=(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y),
-    vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y))
+    code="{0} / {1}", scalar_partials=lambda ans, x, y: (1.0 / y, -ans / y),
+    partials=(lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y))  # 1/y, −x/y²
 
 
 def _pow_impl(x, y):
@@ -109,8 +91,9 @@ def _dpow_dexp(ans, x, y):
 
 pow = define_primitive(
     "pow", _pow_impl, numpy=(np.power,), elementwise=True, formula="{0}^{1}", keep="both",
+    code="{0} ** {1}",
     scalar_partials=lambda ans, x, y: (y * x ** (y - 1), ans * math.log(x)),   # x > 0 only
-    partials=(_dpow_dbase, _dpow_dexp))
+    partials=(_dpow_dbase, _dpow_dexp), partials_text=(None, "{ans} ln({0})"))
 
 maximum = define_primitive(
     "maximum", np.maximum, numpy=(np.maximum, np.fmax), elementwise=True, keep="args",
@@ -118,20 +101,14 @@ maximum = define_primitive(
     # at a tie the first argument takes the whole derivative (documented one-sided choice)
     partials=(lambda ans, x, y: _mask(unwrap(x) >= unwrap(y)),
               lambda ans, x, y: _mask(unwrap(x) < unwrap(y))),
-    jvp=(lambda t, ans, x, y: _select(unwrap(x) >= unwrap(y), t),
-         lambda t, ans, x, y: _select(unwrap(x) < unwrap(y), t)),
-    vjp=(lambda g, ans, x, y: _select(unwrap(x) >= unwrap(y), g),
-         lambda g, ans, x, y: _select(unwrap(x) < unwrap(y), g)))
+    mask=True, partials_text=("[{0} ≥ {1}]", "[{0} < {1}]"))
 
 minimum = define_primitive(
     "minimum", np.minimum, numpy=(np.minimum, np.fmin), elementwise=True, keep="args",
     formula="min({0}, {1})",
     partials=(lambda ans, x, y: _mask(unwrap(x) <= unwrap(y)),
               lambda ans, x, y: _mask(unwrap(x) > unwrap(y))),
-    jvp=(lambda t, ans, x, y: _select(unwrap(x) <= unwrap(y), t),
-         lambda t, ans, x, y: _select(unwrap(x) > unwrap(y), t)),
-    vjp=(lambda g, ans, x, y: _select(unwrap(x) <= unwrap(y), g),
-         lambda g, ans, x, y: _select(unwrap(x) > unwrap(y), g)))
+    mask=True, partials_text=("[{0} ≤ {1}]", "[{0} > {1}]"))
 
 arctan2 = define_primitive(
     "arctan2", np.arctan2, numpy=(np.arctan2,), elementwise=True, keep="args",
@@ -142,17 +119,16 @@ arctan2 = define_primitive(
 remainder = define_primitive(
     "remainder", np.remainder, numpy=(np.remainder,), elementwise=True, keep="args",
     formula="{0} mod {1}",
-    partials=(lambda ans, x, y: 1.0, lambda ans, x, y: -np.floor(unwrap(x) / unwrap(y))))
+    partials=(1.0, lambda ans, x, y: -np.floor(unwrap(x) / unwrap(y))),
+    partials_text=(None, "−⌊{0} / {1}⌋"))
 
 # ============================================================================================
 # Elementwise unary
 # ============================================================================================
 
 neg = define_primitive(
-    "neg", operator.neg, numpy=(np.negative,), elementwise=True, formula="−{0}",
-    scalar_partials=lambda ans, x: (-1.0,),
-    partials=(lambda ans, x: -1.0,),
-    jvp=(lambda t, ans, x: -t,), vjp=(lambda g, ans, x: -g,))
+    "neg", operator.neg, numpy=(np.negative,), elementwise=True, formula="−{0}", code="-{0}",
+    scalar_partials=lambda ans, x: (-1.0,), partials=(-1.0,))
 
 
 def _sign_right(x):
@@ -166,6 +142,7 @@ def _sign_right(x):
 abs_ = define_primitive(
     "abs", abs, scalar_impl=math.fabs, numpy=(np.absolute, np.fabs), elementwise=True,
     keep="args", formula="|{0}|", partials=(lambda ans, x: _sign_right(x),),
+    partials_text=("sign({0})",),
     scalar_partials=lambda ans, x: (1.0 if x >= 0 else -1.0,))
 
 exp = define_primitive(
@@ -262,9 +239,9 @@ tanh = define_primitive(
 # so np.where(x > 0, np.sqrt(x), 0.0) has a clean gradient at x < 0 (the "double-where" trap).
 where_ = define_primitive(
     "where", np.where, elementwise=True, keep="args", formula="where({0}, {1}, {2})",
+    code="where({0}, {1}, {2})",
     partials=(None, lambda ans, c, x, y: _mask(c), lambda ans, c, x, y: 1.0 - _mask(c)),
-    jvp=(None, lambda t, ans, c, x, y: where_(c, t, 0.0), lambda t, ans, c, x, y: where_(c, 0.0, t)),
-    vjp=(None, lambda g, ans, c, x, y: where_(c, g, 0.0), lambda g, ans, c, x, y: where_(c, 0.0, g)))
+    mask=True, partials_text=(None, "[{0}]", "1 − [{0}]"))
 
 
 @implements(np.where)

@@ -41,7 +41,7 @@ def _sum_impl(x, axes, keepdims):
 
 sum_ = define_primitive(
     "sum", _sum_impl,
-    formula="Σ({0})", keep="",
+    formula="Σ({0})", keep="", code="np.sum({0}, axis={axes}, keepdims={keepdims})",
     jvp=(lambda t, ans, x, axes, keepdims: sum_(t, axes=axes, keepdims=keepdims),),
     vjp=(lambda g, ans, x, axes, keepdims: _expand_to(g, shape_of(x), axes, keepdims),),
     flops=lambda ans, x, axes, keepdims: _size(x))

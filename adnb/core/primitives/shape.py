@@ -19,7 +19,7 @@ def _reshape_impl(x, shape):
 
 
 reshape = define_primitive(
-    "reshape", _reshape_impl, formula="reshape({0}, {shape})",
+    "reshape", _reshape_impl, formula="reshape({0}, {shape})", code="np.reshape({0}, {shape})",
     jvp=(lambda t, ans, x, shape: reshape(t, shape),),
     vjp=(lambda g, ans, x, shape: reshape(g, shape_of(x)),),
     flops=lambda ans, x, shape: 0)
@@ -32,6 +32,7 @@ def _inverse_perm(axes):
 
 transpose_ = define_primitive(
     "transpose", lambda x, axes: np.transpose(x, axes), formula="{0}ᵀ",
+    code="np.transpose({0}, {axes})",
     jvp=(lambda t, ans, x, axes: transpose_(t, axes=axes),),
     vjp=(lambda g, ans, x, axes: transpose_(g, axes=_inverse_perm(axes)),),
     flops=lambda ans, x, axes: 0)
@@ -47,6 +48,7 @@ def _broadcast_impl(x, shape):
 
 broadcast_to = define_primitive(
     "broadcast_to", _broadcast_impl, formula="broadcast({0}, {shape})",
+    code="np.broadcast_to({0}, {shape})",
     jvp=(lambda t, ans, x, shape: broadcast_to(t, shape),),
     vjp=(lambda g, ans, x, shape: _unbroadcast(g, shape_of(x)),),
     flops=lambda ans, x, shape: 0)
@@ -82,7 +84,7 @@ def _untake_impl(g, idx, shape):
 
 
 getitem = define_primitive(
-    "getitem", lambda x, idx: x[idx], formula="{0}[{1}]",
+    "getitem", lambda x, idx: x[idx], formula="{0}[{1}]", code="{0}[{1}]",
     jvp=(lambda t, ans, x, idx: getitem(t, idx),),
     vjp=(lambda g, ans, x, idx: untake(g, idx=idx, shape=shape_of(x)),),
     flops=lambda ans, x, idx: 0)
@@ -123,6 +125,7 @@ getitem.jvp_batched = (_getitem_batched,)
 
 untake = define_primitive(
     "untake", _untake_impl, formula="scatter({0} → {shape})",
+    code="untake({0}, {idx}, {shape})",
     jvp=(lambda t, ans, g, idx, shape: untake(t, idx=idx, shape=shape),),
     vjp=(lambda g2, ans, g, idx, shape: getitem(g2, idx),))
 
