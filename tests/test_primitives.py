@@ -326,6 +326,22 @@ SPECS += [
          rtol=1e-4),
 ]
 
+try:                                # scipy.special's ufuncs (an optional dependency)
+    import scipy.special as _sp
+except ImportError:
+    _sp = None
+if _sp is not None:
+    SPECS += [
+        _unary("expit", _sp.expit), _unary("logit", _sp.logit, lambda r, s: _out(
+            r.uniform(0.2, 0.8, size=s), s)),
+        _unary("erf", _sp.erf), _unary("erfc", _sp.erfc), _unary("erfinv", _sp.erfinv, unit),
+        _unary("ndtr", _sp.ndtr), _unary("log_ndtr", _sp.log_ndtr),
+        _unary("digamma", _sp.digamma, positive), _unary("gammaln", _sp.gammaln, positive),
+        _unary("gamma", _sp.gamma, positive),
+        Spec("xlogy", _sp.xlogy, BINARY, (real, positive)),
+        Spec("xlog1py", _sp.xlog1py, BINARY, (real, positive)),
+    ]
+
 #: the "Coverage" list of issue 2, one name per numpy entry point / operator
 COVERAGE = [
     "add", "sub", "mul", "div", "power", "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt",
