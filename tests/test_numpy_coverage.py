@@ -137,7 +137,8 @@ TABLE2 = [
     ("average", lambda a, w: np.average(a, axis=1, weights=w), (A34, POS[0]), 2),
     ("average-all", lambda a, w: np.average(a, weights=w), (A34, POS), 2),
     ("ptp", lambda a: np.ptp(a, axis=1), (A34,), 2),
-    ("cov", np.cov, (A34,), 2), ("cov-xy", lambda a, b: np.cov(a, b, rowvar=False), (V4, V4 ** 2), 2),
+    ("cov", np.cov, (A34,), 2),
+    ("cov-xy", lambda a, b: np.cov(a, b, rowvar=False), (V4, V4 ** 2), 2),
     ("corrcoef", np.corrcoef, (A34,), 2),
     ("nansum", lambda a: np.nansum(np.where(a > 1, np.nan, a), axis=0), (A34,), 2),
     ("nanmean", lambda a: np.nanmean(np.where(a > 1, np.nan, a)), (A34,), 2),
@@ -159,9 +160,11 @@ TABLE2 = [
     ("polyadd", np.polyadd, (V4, V5), 2), ("polysub", np.polysub, (V5[:2], V4), 2),
     ("polyder", lambda p: np.polyder(p, 2), (V5,), 2),
     ("vander", lambda x: np.vander(x, 4), (X3,), 2),
-    ("polyfit", lambda x, y: np.polyfit(x, y, 2), (np.linspace(0, 1, 6), np.linspace(0, 1, 6) ** 3), 2),
+    ("polyfit", lambda x, y: np.polyfit(x, y, 2),
+     (np.linspace(0, 1, 6), np.linspace(0, 1, 6) ** 3), 2),
     ("interp", lambda x, f: np.interp(x, KNOTS, f), (np.array([-0.5, 0.1, 0.4, 0.7, 2.0]), V4), 2),
-    ("interp-lr", lambda x: np.interp(x, KNOTS, V4, left=-1.0, right=2.0), (np.array([-0.5, 0.45, 3.0]),), 2),
+    ("interp-lr", lambda x: np.interp(x, KNOTS, V4, left=-1.0, right=2.0),
+     (np.array([-0.5, 0.45, 3.0]),), 2),
     ("trapezoid", lambda y: np.trapezoid(y, dx=0.5), (A34,), 2),
     ("trapezoid-x", lambda y, x: np.trapezoid(y, x, axis=0), (A34, np.array([0.0, 0.4, 1.5])), 2),
 ]
@@ -175,7 +178,8 @@ def test_value_and_derivatives_2(name, f, args, order):
 B234 = rng.standard_normal((2, 3, 4))
 TABLE3 = [
     # ---- einsum in every form ----
-    ("einsum-ellipsis", lambda a, b: np.einsum("...ij,...jk->...ik", a, b), (T234, rng.standard_normal((4, 2))), 2),
+    ("einsum-ellipsis", lambda a, b: np.einsum("...ij,...jk->...ik", a, b),
+     (T234, rng.standard_normal((4, 2))), 2),
     ("einsum-ellipsis-bcast", lambda a, b: np.einsum("...j,...j->...", a, b), (T234, V4), 2),
     ("einsum-ellipsis-implicit", lambda a: np.einsum("...ij", a), (T234,), 2),
     ("einsum-trace", lambda a: np.einsum("ii", a), (A33,), 2),

@@ -206,7 +206,8 @@ def test_in_place_operators_follow_numpy(f, args):
         adnb.check_grads(lambda *leaves: f([np.copy(v) for v in leaves]), tuple(args[0]), order=2)
     else:
         adnb.check_grads(lambda x: f(np.copy(x)), args, order=2)
-    for a, b in zip(adnb.core.pytree.tree_flatten(args)[0], adnb.core.pytree.tree_flatten(before)[0]):
+    flat = adnb.core.pytree.tree_flatten
+    for a, b in zip(flat(args)[0], flat(before)[0]):
         np.testing.assert_array_equal(a, b)
 
 
@@ -343,7 +344,7 @@ def test_inner_and_dot_in_every_dimension(a_shape, b_shape):
         adnb.check_grads(f, (a, b), order=2)
 
 
-# ---- learner-friendly behaviour -------------------------------------------------------------------
+# ---- learner-friendly behaviour ----------------------------------------------------------------
 
 def test_formatting_and_rounding_a_traced_value_use_its_value(capsys):
     def f(x):
@@ -353,7 +354,8 @@ def test_formatting_and_rounding_a_traced_value_use_its_value(capsys):
     assert capsys.readouterr().out.split() == ["1.235", "1.23", "1.235", "1"]
 
 
-@pytest.mark.parametrize("entry", [lambda f: adnb.grad(f)(1.0), lambda f: adnb.jvp(f, (1.0,), (1.0,)),
+@pytest.mark.parametrize("entry", [lambda f: adnb.grad(f)(1.0),
+                                   lambda f: adnb.jvp(f, (1.0,), (1.0,)),
                                    lambda f: adnb.jacfwd(f)(1.0), lambda f: adnb.jacrev(f)(1.0),
                                    lambda f: adnb.vjp(f, 1.0)])
 def test_function_returning_none_is_named(entry):

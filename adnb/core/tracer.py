@@ -476,7 +476,7 @@ def _in_place(target, new, op):
     value = unwrap(target)
     if type(value) is not np.ndarray:       # a scalar (float, np.float64): rebound, as in numpy
         return new
-    if not isinstance(new, Tracer) or type(new) is not type(target) or new.trace is not target.trace:
+    if type(new) is not type(target) or new.trace is not target.trace:
         raise InPlaceError(f"x {op} ... on a traced array cannot keep the derivative here (the "
                            f"result is not differentiable or mixes transformations); write "
                            f"x = x {op[:-1]} ... instead.")
