@@ -133,7 +133,7 @@ UNARY = [("exp2", lambda a: np.exp2(0.5 * a)), ("arcsinh", np.arcsinh),
          ("norm-row", lambda a: a / np.linalg.norm(a, axis=-1, keepdims=True)),
          ("svd-rescale", lambda a: a / np.linalg.norm(a, 2, axis=(-2, -1), keepdims=True)),
          ("logsumexp", lambda a: a - adnb.special.logsumexp(a, axis=0, keepdims=True)),
-         ("tile-take", lambda a: np.take(np.tile(a, (1, 2)), np.arange(a.shape[1]) * 2, axis=1)),
+         ("tile-take", lambda a: np.take(np.tile(a, 2), np.arange(a.shape[-1]) + 1, axis=-1)),
          ("maximum.accumulate", lambda a: np.maximum.accumulate(a, axis=-1) + a),
          ("poly", lambda a: np.polyval([0.1, -0.2, 1.0], a))]
 
