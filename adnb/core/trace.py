@@ -264,7 +264,8 @@ class Trace:
         return TapeTracer(ans, self, len(rows) - 1)
 
     def _record_all(self, prim, vals, parents, ans, params):
-        if type(ans) is not float and not (type(ans) is np.ndarray and ans.dtype.kind == "f"):
+        if type(ans) is not float and type(ans) is not np.float64 \
+                and not (type(ans) is np.ndarray and ans.dtype.kind == "f"):
             redo = not_real_float(prim, [v if p < 0 else TapeTracer(v, self, p)
                                          for v, p in zip(vals, parents)], params, ans)
             if redo is not None:

@@ -348,17 +348,8 @@ class Tracer:
                 f"{name} is not supported by adnb (no derivative rules). Supported numpy "
                 f"functions: {', '.join(P.supported_list())}.")
         out = impl(*args, **kwargs)
-        if isinstance(out, (Tracer, list, tuple)):
-            view = func in VIEW_FUNCTIONS     # a view in numpy, a gather here: refuse += on both
-            for a in args:
-                if isinstance(a, Tracer):
-                    if view:
-                        a._viewed = True
-                    _mark_view(a, out)
-            if view:
-                for o in (out if isinstance(out, (list, tuple)) else (out,)):
-                    if isinstance(o, Tracer):
-                        o._viewed = True
+        if func in VIEW_FUNCTIONS:      # a view in numpy: += on it or on its source is refused
+            _mark_views(args, out)
         return out
 
     def __repr__(self):
@@ -457,6 +448,12 @@ def _mark_view(source, out):
         for o in out:
             _mark_view(source, o)
     return out
+
+
+def _mark_views(args, out):
+    for x in args + (tuple(out) if isinstance(out, (list, tuple)) else (out,)):
+        if isinstance(x, Tracer):
+            x._viewed = True
 
 
 def _slots(cls):

@@ -61,7 +61,6 @@ def np_take_along_axis(arr, indices, axis=-1):
 
 @implements(np.diagonal)
 def np_diagonal(a, offset=0, axis1=0, axis2=1):
-    VIEW_FUNCTIONS.add(np.diagonal)
     return _gather(a, np.diagonal(_entry_numbers(a), offset, axis1, axis2))
 
 
@@ -379,6 +378,9 @@ def np_squeeze_view(a, axis=None):
     return P.np_squeeze(a, axis)
 
 
+# numpy functions whose result is a view (the gathers above add theirs): an in-place operator
+# on the result or on its source is refused (tracer.py), as adnb does not share memory
 VIEW_FUNCTIONS.update({np.squeeze, np.expand_dims, np.swapaxes, np.transpose, np.reshape,
-                       np.ravel, np.broadcast_to, np.atleast_1d, np.atleast_2d, np.atleast_3d,
-                       np.diagonal, np.matrix_transpose, np.real})
+                       np.ravel, np.broadcast_to, np.broadcast_arrays, np.atleast_1d,
+                       np.atleast_2d, np.atleast_3d, np.diagonal, np.matrix_transpose, np.real,
+                       np.linalg.matrix_transpose, np.linalg.diagonal, np.meshgrid})
