@@ -15,6 +15,11 @@ from .numerical import forward_difference, central_difference, numerical_grad, n
 from .testing import check_grads
 from .explore import explore, explore_cell
 from . import special  # noqa: F401  (adnb.special.logsumexp, softmax, log_softmax)
+# bending the rules (issue 15): custom derivatives, stop_gradient, checkpointing, transposition
+from .core.custom import custom_jvp, custom_vjp, stop_gradient
+from .core.checkpoint import checkpoint, remat, checkpoint_loop
+from .core.linearize import linearize, linear_transpose, NotLinearError
+from .errors import CustomRuleError
 
 __version__ = "0.1.0"
 
@@ -25,7 +30,9 @@ __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian
            "InPlaceError", "MissingRuleError", "NonDifferentiablePointWarning",
            "NonScalarOutputError", "NotDifferentiableTypeError", "UnsupportedOperationError",
            "LeakedTracerError", "ReturnedNoneError", "StructureMismatchError",
-           "load_ipython_extension", "unload_ipython_extension", "explore", "explore_cell"]
+           "load_ipython_extension", "unload_ipython_extension", "explore", "explore_cell",
+           "custom_jvp", "custom_vjp", "stop_gradient", "checkpoint", "remat", "checkpoint_loop",
+           "linearize", "linear_transpose", "NotLinearError", "CustomRuleError"]
 
 
 def load_ipython_extension(ipython):

@@ -50,3 +50,8 @@ class LeakedTracerError(ADNBError, RuntimeError):
 
 class ReturnedNoneError(ADNBError, TypeError):
     """The differentiated function returned None (usually a missing ``return``)."""
+
+
+class CustomRuleError(ADNBError, TypeError):
+    """A user-defined derivative rule (custom_jvp, custom_vjp) is missing, used where it does
+    not apply, or returns the wrong number or shapes of values."""
