@@ -8,10 +8,13 @@ from .core import (grad, value_and_grad, jvp, vjp, jacfwd, jacrev, jacobian, hes
 from .core.registry import supported_list as supported_numpy
 from .errors import (ADNBError, ADNBWarning, CutDerivativeError, InPlaceError, MissingRuleError,
                      NonDifferentiablePointWarning, NonScalarOutputError,
-                     NotDifferentiableTypeError, UnsupportedOperationError)
+                     NotDifferentiableTypeError, UnsupportedOperationError, LeakedTracerError,
+                     ReturnedNoneError)
+from .core.pytree import StructureMismatchError
 from .numerical import forward_difference, central_difference, numerical_grad, numerical_jacobian
 from .testing import check_grads
 from .explore import explore, explore_cell
+from . import special  # noqa: F401  (adnb.special.logsumexp, softmax, log_softmax)
 # bending the rules (issue 15): custom derivatives, stop_gradient, checkpointing, transposition
 from .core.custom import custom_jvp, custom_vjp, stop_gradient
 from .core.checkpoint import checkpoint, remat, checkpoint_loop
@@ -26,6 +29,7 @@ __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian
            "numerical_jacobian", "check_grads", "ADNBError", "ADNBWarning", "CutDerivativeError",
            "InPlaceError", "MissingRuleError", "NonDifferentiablePointWarning",
            "NonScalarOutputError", "NotDifferentiableTypeError", "UnsupportedOperationError",
+           "LeakedTracerError", "ReturnedNoneError", "StructureMismatchError",
            "load_ipython_extension", "unload_ipython_extension", "explore", "explore_cell",
            "custom_jvp", "custom_vjp", "stop_gradient", "checkpoint", "remat", "checkpoint_loop",
            "linearize", "linear_transpose", "NotLinearError", "CustomRuleError"]

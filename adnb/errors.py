@@ -43,6 +43,15 @@ class NonDifferentiablePointWarning(ADNBWarning):
     """The derivative does not exist where it was asked for (sqrt or log at 0, ...)."""
 
 
+class LeakedTracerError(ADNBError, RuntimeError):
+    """A traced value was used after the transformation that made it had finished (kept in a
+    cache, a global or a running statistic across calls) -- JAX's UnexpectedTracerError."""
+
+
+class ReturnedNoneError(ADNBError, TypeError):
+    """The differentiated function returned None (usually a missing ``return``)."""
+
+
 class CustomRuleError(ADNBError, TypeError):
     """A user-defined derivative rule (custom_jvp, custom_vjp) is missing, used where it does
     not apply, or returns the wrong number or shapes of values."""

@@ -60,22 +60,32 @@ def test_float_of_traced_value(entry):
 def test_other_conversions_that_cut():
     with pytest.raises(CutDerivativeError, match=r"item"):
         adnb.grad(lambda x: x.item() * x[0])(np.ones(1))
-    with pytest.raises(CutDerivativeError, match=r"np\.stack|np\.concatenate") as info:
-        adnb.grad(lambda x: np.sum(np.array([x, x])))(1.0)
+    with pytest.raises(CutDerivativeError, match=r"np\.stack") as info:
+        adnb.grad(lambda x: np.sum(np.asarray(x, dtype=float)))(np.ones(2))
     _raise_point_outside_numpy(info)
-    with pytest.raises(CutDerivativeError):
-        adnb.grad(lambda x: np.sum(np.asarray(x)))(np.ones(2))
     with pytest.raises(CutDerivativeError, match="astype"):
         adnb.grad(lambda x: np.sum(x.astype(int)))(np.ones(2))
 
 
-def test_plain_array_method_with_traced_argument():
-    # ndarray.dot is a method of the plain array: numpy converts the traced argument
-    A = np.ones((2, 3))
-    with pytest.raises(CutDerivativeError):
-        adnb.grad(lambda x: np.sum(A.dot(x)))(np.ones(3))
-    np.testing.assert_array_equal(adnb.grad(lambda x: np.sum(np.dot(A, x)))(np.ones(3)),
+def test_arrays_built_from_traced_values_keep_the_derivative():
+    # np.array / np.asarray of traced values: an object array of traced entries, which numpy
+    # works on entry by entry; adnb turns it back into one traced array where it meets it
+    assert adnb.grad(lambda x: np.sum(np.array([x, 2 * x, 3.0]) ** 2))(1.0) == 2 + 8
+    np.testing.assert_array_equal(adnb.grad(lambda x: np.sum(np.asarray(x) ** 2))(np.ones(2)),
+                                  [2.0, 2.0])
+    A = np.ones((2, 3))       # ndarray.dot, a method of the plain array, converts x
+    np.testing.assert_array_equal(adnb.grad(lambda x: np.sum(A.dot(x)))(np.ones(3)),
                                   [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(adnb.jacrev(lambda a: np.array([[a, 1.0], [a * a, a]]))(3.0),
+                                  [[1.0, 0.0], [6.0, 1.0]])
+    np.testing.assert_allclose(adnb.jacfwd(lambda a: np.exp([a, 2 * a]))(1.0),
+                               [np.e, 2 * np.exp(2.0)])
+    assert adnb.grad(lambda a, b: np.dot([1, 2], [a, b]), argnums=(0, 1))(1.0, 2.0) == (1.0, 2.0)
+    np.testing.assert_allclose(
+        adnb.grad(lambda a, b: np.linalg.norm([a, b]), argnums=(0, 1))(3.0, 4.0), (0.6, 0.8))
+    # an object array meeting a traced array inside a primitive: the derivative goes through it
+    np.testing.assert_array_equal(
+        adnb.grad(lambda x: np.sum(x * np.array([x[0], x[1]])))(np.array([1.0, 2.0])), [2.0, 4.0])
 
 
 def _write_vector_into_buffer(x):
@@ -115,12 +125,12 @@ def test_traced_value_added_into_numpy_buffer_in_place():
 # ---- unsupported numpy functions -----------------------------------------------------------------
 
 @pytest.mark.parametrize("fname, f", [
-    ("np.median", lambda x: np.median(x)),
-    ("np.cbrt", lambda x: np.sum(np.cbrt(x))),
-    ("np.linalg.eigh", lambda x: np.sum(np.linalg.eigh(np.outer(x, x))[0])),
+    ("np.i0", lambda x: np.sum(np.i0(x))),
+    ("np.frexp", lambda x: np.sum(np.frexp(x)[0])),
+    ("np.unwrap", lambda x: np.sum(np.unwrap(x))),
     ("np.fft", lambda x: np.sum(np.fft.fft(x).real)),
-    ("np.percentile", lambda x: np.percentile(x, 50.0)),
-    ("np.logaddexp", lambda x: np.sum(np.logaddexp(x, x))),
+    ("np.nextafter", lambda x: np.sum(np.nextafter(x, 2.0))),
+    ("np.histogram", lambda x: np.sum(np.histogram(x)[0])),
 ])
 @pytest.mark.parametrize("entry", ["grad", "jacfwd", "trace"])
 def test_unsupported_numpy_function(fname, f, entry):
@@ -134,14 +144,15 @@ def test_unsupported_numpy_function(fname, f, entry):
 
 
 def test_unsupported_ufunc_method():
-    with pytest.raises(UnsupportedOperationError, match=r"np\.add\.reduce") as info:
-        adnb.grad(lambda x: np.add.reduce(x))(np.ones(3))
+    with pytest.raises(UnsupportedOperationError, match=r"np\.add\.reduceat") as info:
+        adnb.grad(lambda x: np.sum(np.add.reduceat(x, [0, 2])))(np.ones(3))
     assert "supported" in str(info.value).lower()
 
 
 def test_supported_list_is_public():
     names = adnb.supported_numpy()
-    assert "np.sin" in names and "np.linalg.solve" in names and "np.median" not in names
+    assert "np.sin" in names and "np.linalg.solve" in names and "np.median" in names
+    assert "np.fft.fft" not in names and "np.i0" not in names
 
 
 # ---- grad of a non-scalar output -----------------------------------------------------------------
@@ -216,14 +227,16 @@ def test_unsupported_ndarray_method_is_named():
         np.testing.assert_allclose(g, [1 + 3 + 6, 1 + 2, 3])
 
 
-def test_augmented_assignment_rebinds_and_differentiates():
+def test_augmented_assignment_follows_numpy_aliasing():
     def f(x):
         y = x
-        y += 1.0           # on a traced value: a new value, the caller's array is untouched
-        y *= x
+        y += 1.0           # numpy: x and y are one array, both become x + 1
+        y *= x             # (x + 1)², as numpy computes it; the caller's array is untouched
         return np.sum(y)
     x = np.array([1.0, 2.0])
-    np.testing.assert_allclose(adnb.grad(f)(x), 2 * x + 1)
+    expected = np.sum((x + 1) ** 2)
+    assert f(x.copy()) == expected
+    np.testing.assert_allclose(adnb.grad(f)(x), 2 * (x + 1))
     np.testing.assert_array_equal(x, [1.0, 2.0])
 
 

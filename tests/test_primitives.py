@@ -277,6 +277,71 @@ SPECS = [
          label="singular matrix"),
 ]
 
+# ---- issue 13: the primitives numpy coverage added (compositions: tests/test_numpy_coverage.py) ----
+
+def above_one(rng, shape):
+    return _out(rng.uniform(1.2, 3.0, size=shape), shape)
+
+
+def spd(rng, shape):                # symmetric positive definite (cholesky)
+    a = rng.uniform(-1.0, 1.0, size=shape)
+    return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def full_rank(rng, shape):          # a tall or square matrix with a strong diagonal (qr)
+    return rng.uniform(-1.0, 1.0, size=shape) + 3.0 * np.eye(*shape[-2:])
+
+
+def real_eigen(rng, shape):         # distinct real eigenvalues 1, 2, 3.5, … (eig)
+    n = shape[-1]
+    v = rng.uniform(-1.0, 1.0, size=shape) + 3.0 * np.eye(n)
+    return v @ np.diag(1.0 + 1.25 * np.arange(n)) @ np.linalg.inv(v)
+
+
+SPECS += [
+    _unary("log2", np.log2, positive), _unary("log10", np.log10, positive),
+    _unary("exp2", np.exp2, small), _unary("arcsinh", np.arcsinh),
+    _unary("arccosh", np.arccosh, above_one), _unary("arctanh", np.arctanh, unit),
+    _unary("cbrt", np.cbrt, nonzero), _unary("deg2rad", np.deg2rad),
+    _unary("rad2deg", np.rad2deg), _unary("sinc", np.sinc),
+    Spec("hypot", np.hypot, BINARY, (nonzero,)),
+    Spec("logaddexp", np.logaddexp, BINARY), Spec("logaddexp2", np.logaddexp2, BINARY),
+    Spec("fmod", lambda x, y: np.fmod(3.0 * x, y), BINARY[:4], (real, nonzero)),
+    Spec("copysign", np.copysign, BINARY[:4], (nonzero,)),
+    Spec("svdvals", lambda a: np.linalg.svd(a, compute_uv=False), [((3, 4),), ((4, 3),)],
+         (distinct,)),
+    Spec("svd_u", lambda a: np.linalg.svd(a, full_matrices=False)[0], [((3, 4),), ((4, 3),)],
+         (distinct,), atol=1e-5, rtol=1e-4),
+    Spec("svd_vh", lambda a: np.linalg.svd(a, full_matrices=False)[2], [((3, 4),), ((4, 3),)],
+         (distinct,), atol=1e-5, rtol=1e-4),
+    Spec("eigh_w", lambda a: np.linalg.eigvalsh(a), [((3, 3),)], (well_conditioned,)),
+    Spec("eigh_v", lambda a: np.linalg.eigh(a)[1], [((3, 3),)], (real_eigen,), atol=1e-5,
+         rtol=1e-4),
+    Spec("cholesky", np.linalg.cholesky, [((3, 3),)], (spd,)),
+    Spec("qr_q", lambda a: np.linalg.qr(a)[0], [((4, 3),), ((3, 3),)], (full_rank,)),
+    Spec("qr_r", lambda a: np.linalg.qr(a)[1], [((4, 3),), ((3, 3),)], (full_rank,)),
+    Spec("logabsdet", lambda a: np.linalg.slogdet(a)[1], [((3, 3),)], (well_conditioned,)),
+    Spec("eig_w", np.linalg.eigvals, [((3, 3),)], (real_eigen,)),
+    Spec("eig_v", lambda a: np.linalg.eig(a)[1], [((3, 3),)], (real_eigen,), atol=1e-5,
+         rtol=1e-4),
+]
+
+try:                                # scipy.special's ufuncs (an optional dependency)
+    import scipy.special as _sp
+except ImportError:
+    _sp = None
+if _sp is not None:
+    SPECS += [
+        _unary("expit", _sp.expit), _unary("logit", _sp.logit, lambda r, s: _out(
+            r.uniform(0.2, 0.8, size=s), s)),
+        _unary("erf", _sp.erf), _unary("erfc", _sp.erfc), _unary("erfinv", _sp.erfinv, unit),
+        _unary("ndtr", _sp.ndtr), _unary("log_ndtr", _sp.log_ndtr),
+        _unary("digamma", _sp.digamma, positive), _unary("gammaln", _sp.gammaln, positive),
+        _unary("gamma", _sp.gamma, positive),
+        Spec("xlogy", _sp.xlogy, BINARY, (real, positive)),
+        Spec("xlog1py", _sp.xlog1py, BINARY, (real, positive)),
+    ]
+
 #: the "Coverage" list of issue 2, one name per numpy entry point / operator
 COVERAGE = [
     "add", "sub", "mul", "div", "power", "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt",

@@ -24,14 +24,16 @@ import warnings
 
 import numpy as np
 
-from ..errors import ADNBError, ADNBWarning, NonScalarOutputError, NotDifferentiableTypeError
+from ..errors import (ADNBError, ADNBWarning, NonScalarOutputError, NotDifferentiableTypeError,
+                      ReturnedNoneError)
 from . import cost as _cost
 from . import primitives as P
 from . import second_order
 from .forward import DualTrace, DualTracer
 from . import reverse
+from .pytree import tree_flatten, check_same_structure
 from .trace import TapeTracer, Trace, is_machinery
-from .tracer import Tracer, shape_of, unwrap
+from .tracer import Tracer, leaked_tracer_error, materialize, shape_of, unwrap
 
 # ---- inputs --------------------------------------------------------------------------------
 
@@ -67,31 +69,6 @@ def as_input(x, what="argument"):
 
 
 _STRUCTURES = (tuple, list, dict)
-
-
-def tree_flatten(tree):
-    """Leaves of nested tuples/lists/dicts, and a function that rebuilds the structure."""
-    if isinstance(tree, (tuple, list)):
-        parts = [tree_flatten(t) for t in tree]
-        leaves = [leaf for p in parts for leaf in p[0]]
-        sizes = [len(p[0]) for p in parts]
-        kind = type(tree)
-
-        def unflatten(values):
-            out, i = [], 0
-            for (_, un), n in zip(parts, sizes):
-                out.append(un(values[i:i + n]))
-                i += n
-            return kind(out)
-        return leaves, unflatten
-    if isinstance(tree, dict):
-        keys = list(tree)
-        leaves_un = tree_flatten([tree[k] for k in keys])
-
-        def unflatten_dict(values):
-            return dict(zip(keys, leaves_un[1](values)))
-        return leaves_un[0], unflatten_dict
-    return [tree], lambda values: values[0]
 
 
 def _argnums(argnums, nargs):
@@ -146,6 +123,32 @@ def _reraise_adnb_cause(e):
         raise cause from None
 
 
+def _finished(trace, out, f, how):
+    """f has returned: its transformation ends here (a tracer kept beyond it is refused when it
+    is used again), and a None output is named for what it usually is."""
+    if type(out) is not TapeTracer and type(out) is not DualTracer:
+        if out is None:
+            raise ReturnedNoneError(
+                f"{_name(f)} returned None — did you forget `return`? adnb.{how} "
+                "differentiates the value the function returns.")
+        out = materialize(out)              # np.array([a, b]) returned: one traced array
+    trace.active = False
+    trace.made_by = (how, f)                # (named by leaked_tracer_error)
+    return out
+
+
+def _check_leaks(leaves):
+    for o in leaves:
+        if isinstance(o, Tracer) and not getattr(o.trace, "active", True):
+            raise leaked_tracer_error(o)
+
+
+def _unique_argnums(nums):
+    """argnums=(0, 0): each distinct argument once, and where to find each requested one."""
+    uniq = tuple(dict.fromkeys(nums))
+    return uniq, tuple(uniq.index(a) for a in nums)
+
+
 def _name(f):
     return getattr(f, "__name__", "the function")
 
@@ -179,6 +182,10 @@ def value_and_grad(f, argnums=0):
 
 def _value_and_grad(f, args, kwargs, nums, single):
     """``value_and_grad(f, argnums)(*args, **kwargs)`` with argnums already checked (``nums``)."""
+    if len(nums) > 1 and len(set(nums)) < len(nums):      # argnums=(0, 0): as JAX, both alike
+        uniq, where = _unique_argnums(nums)
+        value, grads = _value_and_grad(f, args, kwargs, uniq, False)
+        return value, tuple(grads[k] for k in where)
     trace = Trace()
     args = list(args)
     structures = []
@@ -197,6 +204,7 @@ def _value_and_grad(f, args, kwargs, nums, single):
     except (ValueError, TypeError) as e:
         _reraise_adnb_cause(e)
         raise
+    out = _finished(trace, out, f, "grad")
     if type(out) is TapeTracer and out.trace is trace:
         shape = shape_of(out.primal)
         if shape and math.prod(shape) != 1:
@@ -212,6 +220,7 @@ def _value_and_grad(f, args, kwargs, nums, single):
             f"{type(out).__name__}. Use adnb.jacrev/jacfwd for all derivatives, or adnb.vjp "
             "with a cotangent for a weighted sum of outputs.")
     else:
+        _check_leaks((out,))
         shape = shape_of(out)
         if shape and math.prod(shape) != 1:
             raise NonScalarOutputError(f"grad needs a scalar output, got shape {shape}")
@@ -256,16 +265,16 @@ def vjp(f, *primals):
         structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
         boxed_args.append(unflatten(boxed))
     out = call_user(f, *boxed_args)
+    out = _finished(trace, out, f, "vjp")
     out_leaves, out_unflatten = tree_flatten(out)
+    _check_leaks(o for o in out_leaves if not (isinstance(o, TapeTracer) and o.trace is trace))
     nodes = [o.index if isinstance(o, TapeTracer) and o.trace is trace else -1
              for o in out_leaves]
     out_values = out_unflatten([o.primal if n >= 0 else o for o, n in zip(out_leaves, nodes)])
 
     def vjp_fn(cotangent):
-        ct_leaves, _ = tree_flatten(cotangent)
-        if len(ct_leaves) != len(nodes):
-            raise ValueError(f"vjp_fn expects a cotangent shaped like the output "
-                             f"({len(nodes)} array(s)), got {len(ct_leaves)}")
+        ct_leaves, ct_def = tree_flatten(cotangent)
+        check_same_structure(ct_def, out_unflatten, "cotangent", f"output of {_name(f)}")
         seeds = {}
         for n, u, o in zip(nodes, ct_leaves, out_leaves):
             if shape_of(u) != shape_of(o):
@@ -294,11 +303,14 @@ def jacrev(f, argnums=0):
             return _tree_jacobian(jacrev, f, argnums, args)
         trace = Trace()
         args = list(args)
+        nums, where = _unique_argnums(nums)
         for a in nums:
             args[a] = trace.new_input(as_input(args[a], lambda: f"argument {a} of {_name(f)}"))
         inputs = list(trace.inputs)
         out = call_user(f, *args)
+        out = _finished(trace, out, f, "jacrev")
         outs, unflat = tree_flatten(out)
+        _check_leaks(o for o in outs if not (isinstance(o, TapeTracer) and o.trace is trace))
         per_out = []
         for o in outs:
             traced = type(o) is TapeTracer and o.trace is trace
@@ -327,7 +339,7 @@ def jacrev(f, argnums=0):
                     jacs.append(np.array(c, dtype=float).reshape(tuple(oshape) + tuple(ishape)))
                 else:
                     jacs.append(P.np_reshape(P.stack(c), tuple(oshape) + tuple(ishape)))
-            per_out.append(jacs[0] if single else tuple(jacs))
+            per_out.append(jacs[0] if single else tuple(jacs[k] for k in where))
         return unflat(per_out)
     return jacrev_f
 
@@ -352,9 +364,8 @@ def jvp(f, primals, tangents):
     for a, (p, t) in enumerate(zip(primals, tangents)):
         if isinstance(p, _STRUCTURES) or isinstance(t, _STRUCTURES):
             pl, unflatten = tree_flatten(p)
-            tl, _ = tree_flatten(t)
-            if len(pl) != len(tl):
-                raise ValueError(f"jvp: tangent {a} does not have the structure of primal {a}")
+            tl, tdef = tree_flatten(t)
+            check_same_structure(tdef, unflatten, f"tangent {a}", f"primal {a}")
         else:                       # one number or array: the common case, no tree to rebuild
             pl, tl, unflatten = (p,), (t,), None
         seeds.extend(tl)
@@ -371,9 +382,11 @@ def jvp(f, primals, tangents):
     if _cost.ACTIVE:
         _cost.add_passes(forward=1)
     out = call_user(f, *boxed)
+    out = _finished(dual, out, f, "jvp")
     if type(out) is DualTracer and out.trace is dual:      # one output, as most functions return
         return out.primal, _fresh(out.tangent, seeds)
     leaves, unflatten = tree_flatten(out)
+    _check_leaks(o for o in leaves if not (isinstance(o, DualTracer) and o.trace is dual))
     ps, ts = [], []
     for o in leaves:
         if isinstance(o, DualTracer) and o.trace is dual:
@@ -410,7 +423,9 @@ def jacfwd(f, argnums=0):
             if _cost.ACTIVE:
                 _cost.add_passes(forward=d, sweeps=1)
             out = call_user(f, *a2)
+            out = _finished(dual, out, f, "jacfwd")
             leaves, out_unflat = tree_flatten(out)
+            _check_leaks(o for o in leaves if not (isinstance(o, DualTracer) and o.trace is dual))
             jacs = []
             for o in leaves:
                 oshape = shape_of(o.primal if isinstance(o, DualTracer) else o)
@@ -420,6 +435,9 @@ def jacfwd(f, argnums=0):
                 t = o.tangent
                 if not ishape:
                     jacs.append(t)
+                    continue
+                if d == 0:                  # an empty input: an empty Jacobian (as JAX)
+                    jacs.append(np.zeros(tuple(oshape) + tuple(ishape)))
                     continue
                 if not batched:
                     jacs.append(P.np_reshape(t, tuple(oshape) + tuple(ishape)))
@@ -537,7 +555,7 @@ def trace(f, *args, **kwargs):
                                     for i, x in enumerate(leaves)]))
     bargs = boxed[:len(args)]
     bkw = dict(zip(list(kwargs), boxed[len(args):]))
-    out = _call_naming_returns(tr, f, bargs, bkw)
+    out = materialize(_call_naming_returns(tr, f, bargs, bkw))
     outs, _ = tree_flatten(out)
     return tr.finish(outs)
 

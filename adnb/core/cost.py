@@ -157,6 +157,7 @@ class CountTracer(Tracer):
 
 class CountTrace:
     """The counting transformation (see above)."""
+    active = True
 
     def __init__(self):
         self.level = next(LEVELS)

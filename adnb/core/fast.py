@@ -28,7 +28,7 @@ from .forward import DualTrace, DualTracer, tangent_contribution
 from .registry import PRIMITIVES, UFUNCS, outer_process
 from .reverse import contribution, fix_nonfinite, nonfinite, unbroadcast
 from .trace import TapeTracer, Trace
-from .tracer import _NO_PARAMS, _PLAIN, Tracer, shape_of
+from .tracer import _NO_PARAMS, _PLAIN, Tracer, not_real_float, shape_of
 
 
 
@@ -190,6 +190,11 @@ def dual_process(self, prim, args, params):
             ans = prim.impl(vx, vy, **params) if params else prim.impl(vx, vy)
     else:
         return _REFERENCE["DualTrace.process"](self, prim, args, params)
+    if type(ans) is not float and type(ans) is not np.float64 and prim.differentiable \
+            and not (type(ans) is np.ndarray and ans.dtype.kind == "f"):
+        redo = not_real_float(prim, args, params, ans)     # complex: refused; object arrays
+        if redo is not None:
+            return redo
     if _cost.ACTIVE:
         if plain:
             _cost.record(prim, primals, ans, params)

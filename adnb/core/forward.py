@@ -18,7 +18,7 @@ from ..errors import MissingRuleError
 from . import cost as _cost
 from .reverse import call_as_numpy, fix_nonfinite, nonfinite
 from .registry import compute
-from .tracer import LEVELS, Tracer, shape_of, unwrap
+from .tracer import LEVELS, Tracer, not_real_float, shape_of, unwrap
 
 
 class DualTracer(Tracer):
@@ -93,6 +93,8 @@ def broadcast_tangent(t, ans, batch):
 class DualTrace:
     """Online forward mode (dual numbers); ``batch=N`` carries N tangent directions at once."""
 
+    active = True     # False once the transformation has finished (leaked tracers)
+
     def __init__(self, batch=None):
         self.level = next(LEVELS)
         self.batch = batch
@@ -115,6 +117,11 @@ class DualTrace:
         ans = compute(prim, primals, params)
         if not prim.differentiable:
             return ans
+        if type(ans) is not float and type(ans) is not np.float64 \
+                and not (type(ans) is np.ndarray and ans.dtype.kind == "f"):
+            redo = not_real_float(prim, args, params, ans)     # complex: refused; object arrays
+            if redo is not None:
+                return redo
         if _cost.ACTIVE:
             return self._process_counted(prim, primals, tangents, ans, params)
         t_out = None

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tracer import (ARRAY_FUNCTIONS, PRIMITIVES, SUPPORTED_NUMPY, UFUNCS, Tracer, shape_of,
-                     supported_list, unwrap)
+from .tracer import (ARRAY_FUNCTIONS, PRIMITIVES, SUPPORTED_NUMPY, UFUNC_FUNCTIONS, UFUNC_METHODS,
+                     UFUNCS, VIEW_FUNCTIONS, Tracer, leaked_tracer_error, shape_of, supported_list,
+                     unwrap)
 from . import cost as _cost
 
 class Primitive:
@@ -144,13 +145,18 @@ def compute(prim, vals, params):
 
 def outer_process(prim, vals, params):
     """Hand an operation on to the transformations outside the current one (its values still
-    hold their tracers): the one tracer's transformation, or for several the innermost (bind)."""
+    hold their tracers): the one tracer's transformation, or for several the innermost (bind).
+    A tracer whose transformation has finished (kept across calls) is refused here."""
     found = None
+    several = False
     for v in vals:
         if isinstance(v, Tracer):
-            if found is not None:
-                return prim(*vals, **params)
+            if not getattr(v.trace, "active", True):
+                raise leaked_tracer_error(v)
+            several = found is not None
             found = v
+    if several:
+        return prim(*vals, **params)
     return found.trace.process(prim, tuple(vals), params)
 
 
@@ -216,3 +222,14 @@ def implements(*numpy_functions):
             SUPPORTED_NUMPY.append(prefix + f.__name__)
         return fn
     return register
+
+
+def implements_ufunc(*ufuncs):
+    """Register a python function (built from primitives) as adnb's version of numpy ufuncs."""
+    def register(fn):
+        for u in ufuncs:
+            UFUNC_FUNCTIONS[u] = fn
+            SUPPORTED_NUMPY.append("np." + u.__name__)
+        return fn
+    return register
+

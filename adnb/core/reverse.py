@@ -78,10 +78,22 @@ def fix_nonfinite(c, seed, node, prim, mode, ans=None, warn=True):
             pass
     if warn:
         warnings.warn(f"the derivative of {prim.name}{_where(node)} is infinite or undefined "
-                      f"({mode} mode), so the result contains inf/nan: sqrt, log, 1/x and x**p with "
-                      "p < 1 have no derivative at 0.", NonDifferentiablePointWarning,
-                      stacklevel=_user_stacklevel())
+                      f"({mode} mode), so the result contains inf/nan: {_why_nonfinite(ans)}",
+                      NonDifferentiablePointWarning, stacklevel=_user_stacklevel())
     return c
+
+
+def _why_nonfinite(ans):
+    """The likely cause, for the warning: an overflowed value, or a point without a derivative."""
+    try:
+        overflow = ans is not None and bool(np.any(np.isinf(np.asarray(ans, dtype=float))))
+    except (TypeError, ValueError):
+        overflow = False
+    if overflow:
+        return ("its value overflowed to inf, where floating point cannot follow the maths; "
+                "write the expression in a stable form (np.logaddexp(0, x) for log(1 + exp(x))) "
+                "or give it a rule with adnb.custom_jvp.")
+    return "sqrt, log, 1/x and x**p with p < 1, p ≠ 0, have no derivative at 0."
 
 
 def _user_stacklevel():

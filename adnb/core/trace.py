@@ -23,7 +23,7 @@ from . import cost as _cost
 from .frames import is_machinery, user_frame  # noqa: F401  (is_machinery: re-exported)
 from .standin import fill
 from .registry import compute
-from .tracer import LEVELS, Tracer, shape_of, stub_of, unwrap
+from .tracer import LEVELS, Tracer, not_real_float, shape_of, stub_of, unwrap
 
 
 
@@ -120,6 +120,7 @@ class Trace:
     outputs = output_values = output_names = ()
     function_name = None
     _nodes_cache = None
+    active = True     # False once the transformation has finished (leaked tracers)
 
     def __init__(self, explore=False, keep_values=False):
         self.level = next(LEVELS)
@@ -186,7 +187,14 @@ class Trace:
         if type(ans) is float:
             shape = ()                  # scalar arguments cost nothing to keep: keep them all
         else:
-            shape = ans.shape if type(ans) is np.ndarray else shape_of(ans)
+            if type(ans) is np.ndarray and ans.dtype.kind not in "cO":
+                shape = ans.shape
+            else:           # complex: refused; object array of traced values: done again
+                redo = not_real_float(prim, [v if p < 0 else TapeTracer(v, self, p)
+                                             for v, p in zip(vals, parents)], params, ans)
+                if redo is not None:
+                    return redo
+                shape = shape_of(ans)
             if not prim.keep_args:      # only the shapes of the arguments (shared stubs)
                 vals = tuple(v if p < 0 else stub_of(v) for v, p in zip(vals, parents))
         self.rows.append((prim, parents, vals, ans if prim.keep_ans else None, params, shape))
@@ -194,6 +202,12 @@ class Trace:
         return TapeTracer(ans, self, len(self.rows) - 1)
 
     def _record_all(self, prim, vals, parents, ans, params):
+        if type(ans) is not float and type(ans) is not np.float64 \
+                and not (type(ans) is np.ndarray and ans.dtype.kind == "f"):
+            redo = not_real_float(prim, [v if p < 0 else TapeTracer(v, self, p)
+                                         for v, p in zip(vals, parents)], params, ans)
+            if redo is not None:
+                return redo
         frame = _user_frame(3) if self.explore else None
         loc = None
         if frame is not None:

@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 
-from ..errors import CutDerivativeError, InPlaceError, UnsupportedOperationError
+from ..errors import (CutDerivativeError, InPlaceError, LeakedTracerError,
+                      NotDifferentiableTypeError, UnsupportedOperationError)
 
 
 # The registry's tables, filled as the primitive blocks are defined (registry.py); kept here so
@@ -28,6 +29,12 @@ UFUNCS: dict = {}
 ARRAY_FUNCTIONS: dict = {}
 #: numpy names that dispatch to adnb (for the "supported" list in error messages)
 SUPPORTED_NUMPY: list = []
+#: numpy ufunc -> python implementation, for ufuncs composed of primitives (np.vecdot, np.hypot
+#: ...), and (ufunc, method) -> implementation for ufunc methods (np.add.reduce, ...)
+UFUNC_FUNCTIONS: dict = {}
+UFUNC_METHODS: dict = {}
+#: numpy functions whose result is a view in numpy (in-place changes would show in both)
+VIEW_FUNCTIONS: set = set()
 _P, _F = PRIMITIVES, ARRAY_FUNCTIONS
 
 # numpy ufuncs without a derivative to carry: piecewise constant ones and comparisons, evaluated
@@ -92,7 +99,7 @@ def shape_of(x):
 
 class Tracer:
     """A traced value. Subclasses add what their transformation tracks (node, tangent)."""
-    __slots__ = ("primal", "trace")
+    __slots__ = ("primal", "trace", "_viewed")    # _viewed: set once numpy would have a view of it
     __array_priority__ = 1000
     __hash__ = object.__hash__
 
@@ -161,9 +168,10 @@ class Tracer:
     def __float__(self):
         raise CutDerivativeError(
             "float() was called on a traced value, which would drop its derivative. This happens "
-            "with math.sin/math.exp/... (use np.sin, np.exp: they are differentiated) or with "
-            "float(x) in your code (leave x as it is; adnb.value(x) gives the plain number if you "
-            "only need it for printing).")
+            "with math.sin/math.exp/... (use np.sin, np.exp: they are differentiated), when a "
+            "traced value is written into a numpy buffer (out[i] = x: build the array with "
+            "np.stack or np.array([...]) instead) or with float(x) in your code (leave x as it "
+            "is; adnb.value(x) gives the plain number if you only need it for printing).")
 
     __complex__ = __float__
 
@@ -175,11 +183,25 @@ class Tracer:
                         "(int(x) if it holds a whole number)")
 
     def __array__(self, dtype=None, copy=None):
-        raise CutDerivativeError(
-            "a traced value was turned into a plain numpy array (np.array/np.asarray, or writing "
-            "it into a numpy buffer such as out[i] = x), which would drop its derivative. Build "
-            "arrays with np.stack([...]) or np.concatenate([...]) instead, and avoid writing "
-            "traced values into preallocated arrays.")
+        # numpy met a traced value where it wanted an array (np.array([a, b]), np.mean([a, b]),
+        # np.exp([a, 2 * a]), A.dot(x)): an object array of traced scalars. numpy then works on
+        # them entry by entry (with Python operators and the methods named after ufuncs), so
+        # the derivative is kept; adnb turns such an array back into one traced array wherever
+        # it meets one (materialize). Converting to a float dtype would drop the derivative.
+        if dtype is not None and np.dtype(dtype) != np.dtype(object):
+            raise CutDerivativeError(
+                f"a traced value was converted to a numpy array of {np.dtype(dtype)} (np.asarray("
+                "x, dtype=...), or written into a numpy buffer such as out[i] = x), which would "
+                "drop its derivative. Build arrays with np.stack([...]) or np.array([...]) "
+                "without a dtype, and avoid writing traced values into preallocated arrays.")
+        shape = shape_of(self.primal)
+        out = np.empty(shape, dtype=object)
+        if not shape:
+            out[()] = self
+        else:
+            for idx in np.ndindex(*shape):
+                out[idx] = self[idx]
+        return out
 
     def item(self):
         raise CutDerivativeError("x.item() would drop the derivative; use x[()] or x.reshape(()) "
@@ -189,7 +211,7 @@ class Tracer:
         raise CutDerivativeError("x.tolist() would drop the derivative; use list(x) to iterate.")
 
     # ---- indexing -------------------------------------------------------------------------
-    def __getitem__(self, idx): return _P["getitem"](self, idx)
+    def __getitem__(self, idx): return _mark_view(self, _P["getitem"](self, idx))
 
     def __setitem__(self, idx, value):
         raise InPlaceError(
@@ -197,29 +219,43 @@ class Tracer:
             "would be lost for the reverse sweep. Build a new array instead, e.g. "
             "np.where(mask, new, x), np.concatenate([...]) or np.stack([...]).")
 
-    def __iadd__(self, other): return _P["add"](self, other)
-    def __isub__(self, other): return _P["sub"](self, other)
-    def __imul__(self, other): return _P["mul"](self, other)
-    def __itruediv__(self, other): return _P["div"](self, other)
+    # a += b: numpy changes an array in place, so every alias of it (z = y; a list entry) sees
+    # the new value; a scalar is rebound. adnb does the same: the tracer object itself takes
+    # the new value and node. Where numpy would also change a view (or a view would see the
+    # change), adnb refuses rather than give a different number.
+    def __iadd__(self, other): return _in_place(self, _P["add"](self, other), "+=")
+    def __isub__(self, other): return _in_place(self, _P["sub"](self, other), "-=")
+    def __imul__(self, other): return _in_place(self, _P["mul"](self, other), "*=")
+    def __itruediv__(self, other): return _in_place(self, _P["div"](self, other), "/=")
+    def __ipow__(self, other): return _in_place(self, _P["pow"](self, other), "**=")
+    def __imod__(self, other): return _in_place(self, _P["remainder"](self, other), "%=")
+    def __imatmul__(self, other): return _in_place(self, _P["matmul"](self, other), "@=")
+    def __ifloordiv__(self, other): return _in_place(self, self // other, "//=")
+
+    def __format__(self, spec):
+        # f"{x:.3f}" while tracing (students print inside cells): the primal value, formatted
+        return format(unwrap(self), spec) if spec else str(self)
+
+    def __round__(self, ndigits=None):
+        # round(x, 3): a plain number; rounding is piecewise constant (its derivative is 0)
+        return round(unwrap(self), ndigits)
 
     # ---- ndarray methods ------------------------------------------------------------------
     @property
-    def T(self): return _F[np.transpose](self)
+    def T(self): return _mark_view(self, _F[np.transpose](self))
 
     @property
-    def mT(self): return _F[np.matrix_transpose](self)
+    def mT(self): return _mark_view(self, _F[np.matrix_transpose](self))
 
     def transpose(self, *axes):
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = axes[0]
-        return _F[np.transpose](self, tuple(axes) if axes else None)
+        return _mark_view(self, _F[np.transpose](self, tuple(axes) if axes else None))
 
-    def reshape(self, *shape, order="C"):
-        if order != "C":
-            raise UnsupportedOperationError("reshape(order=...) other than 'C' is not supported")
+    def reshape(self, *shape, order="C", copy=None):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
-        return _F[np.reshape](self, tuple(shape))
+        return _mark_view(self, _F[np.reshape](self, tuple(shape), order=order))
 
     def sum(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
         return _F[np.sum](self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
@@ -247,17 +283,22 @@ class Tracer:
 
     def dot(self, other): return _F[np.dot](self, other)
     def clip(self, min=None, max=None, out=None): return _F[np.clip](self, min, max, out=out)
-    def squeeze(self, axis=None): return _F[np.squeeze](self, axis)
-    def ravel(self, order="C"): return _F[np.reshape](self, (-1,))
-    flatten = ravel
-    def copy(self): return self
+    def squeeze(self, axis=None): return _mark_view(self, _F[np.squeeze](self, axis))
+    def ravel(self, order="C"): return _mark_view(self, _F[np.ravel](self, order))
+    def flatten(self, order="C"): return clone(_F[np.ravel](self, order))    # a copy in numpy
+    def copy(self, order="C"): return clone(self)
 
-    def astype(self, dtype, **kw):
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        if np.dtype(dtype).kind == "c":
+            raise NotDifferentiableTypeError(
+                f"x.astype({dtype}): adnb differentiates real values only; complex values are "
+                "not supported (keep the real and imaginary parts as two real arrays)")
         if np.issubdtype(np.dtype(dtype), np.floating):
-            return self
+            return clone(self) if copy else self
         raise CutDerivativeError(f"astype({dtype}) would drop the derivative of a traced value")
 
-    def diagonal(self): return _F[np.diag](self)
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return _F[np.diagonal](self, offset, axis1, axis2)
 
     # ---- numpy dispatch -------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -273,6 +314,9 @@ class Tracer:
                         return self.trace.process(prim, inputs, _NO_PARAMS)
                 return prim(*inputs)
         if method != "__call__":
+            fn = UFUNC_METHODS.get((ufunc, method)) or UFUNC_METHODS.get((None, method))
+            if fn is not None and kwargs.get("out") is None:
+                return fn(ufunc, *inputs, **kwargs)
             raise UnsupportedOperationError(
                 f"np.{ufunc.__name__}.{method} is not supported on traced values; adnb "
                 f"differentiates plain calls such as np.{ufunc.__name__}(x, y). "
@@ -281,6 +325,9 @@ class Tracer:
             raise InPlaceError(f"np.{ufunc.__name__}(..., out=...) writes in place, which is not "
                                "supported on traced values; assign the result instead.")
         prim = UFUNCS.get(ufunc)
+        if prim is None and ufunc in UFUNC_FUNCTIONS:
+            kwargs.pop("out", None)
+            return UFUNC_FUNCTIONS[ufunc](*inputs, **kwargs)
         if prim is None:
             cmp = COMPARISONS.get(ufunc)
             if cmp is not None:
@@ -307,7 +354,10 @@ class Tracer:
             raise UnsupportedOperationError(
                 f"{name} is not supported by adnb (no derivative rules). Supported numpy "
                 f"functions: {', '.join(supported_list())}.")
-        return impl(*args, **kwargs)
+        out = impl(*args, **kwargs)
+        if func in VIEW_FUNCTIONS:      # a view in numpy: += on it or on its source is refused
+            _mark_views(args, out)
+        return out
 
     def __repr__(self):
         return f"{type(self).__name__}({self.primal!r})"
@@ -337,6 +387,130 @@ for _name in dir(np.ndarray):
     if not _name.startswith("_") and not hasattr(Tracer, _name):
         setattr(Tracer, _name, _refusal(_name))
 del _name
+
+
+def complex_error(prim):
+    """adnb differentiates real values: a complex intermediate would get real rules applied."""
+    return NotDifferentiableTypeError(
+        f"{prim.name} produced a complex value from a traced one. adnb differentiates real "
+        "values only (real rules on complex numbers would give wrong derivatives): keep the "
+        "real and imaginary parts as two real arrays, e.g. np.cos(x) and np.sin(x) for "
+        "np.exp(1j * x).")
+
+
+def leaked_tracer_error(t):
+    """The adnb error for a tracer used after its transformation ended (JAX's
+    UnexpectedTracerError), naming the call and, where known, the operation that made it."""
+    tr = t.trace
+    made = ""
+    index = getattr(t, "index", None)
+    rows = getattr(tr, "rows", None)
+    if index is not None and rows and index < len(rows):
+        prim = rows[index][0]
+        made = f", made by {'an input' if prim is None else prim.name} (node v{index + 1}"
+        loc = tr.locs.get(index) if hasattr(tr, "locs") else None
+        made += f", line {loc[1]})" if loc else ")"
+    how, f = getattr(tr, "made_by", ("transformation", None))
+    origin = f"adnb.{how}({getattr(f, '__name__', 'the function')})"
+    return LeakedTracerError(
+        f"a traced value from {origin}{made} "
+        "was used after that call had finished: it was kept outside the function (a cache, a "
+        "global, a running mean kept across calls). Keep adnb.value(x), the plain number, "
+        "instead, or pass the value in as an argument / return it from the function.")
+
+
+def _mark_view(source, out):
+    """numpy would return a view of source here: an in-place change to one shows in the other."""
+    if isinstance(out, Tracer):
+        v = unwrap(out)
+        if type(v) is np.ndarray and v.base is not None:
+            source._viewed = True
+    elif isinstance(out, (list, tuple)):
+        for o in out:
+            _mark_view(source, o)
+    return out
+
+
+def _mark_views(args, out):
+    for x in args + (tuple(out) if isinstance(out, (list, tuple)) else (out,)):
+        if isinstance(x, Tracer):
+            x._viewed = True
+
+
+def _slots(cls):
+    return [n for c in cls.__mro__ for n in getattr(c, "__slots__", ()) if n != "_viewed"]
+
+
+def clone(t):
+    """A new tracer object for the same value and node (np.copy, x.copy(), x.astype(float)):
+    an in-place change of the copy must not change the original."""
+    c = object.__new__(type(t))
+    for n in _slots(type(t)):
+        setattr(c, n, getattr(t, n))
+    return c
+
+
+def _in_place(target, new, op):
+    value = unwrap(target)
+    if type(value) is not np.ndarray:       # a scalar (float, np.float64): rebound, as in numpy
+        return new
+    if type(new) is not type(target) or new.trace is not target.trace:
+        raise InPlaceError(f"x {op} ... on a traced array cannot keep the derivative here (the "
+                           f"result is not differentiable or mixes transformations); write "
+                           f"x = x {op[:-1]} ... instead.")
+    if shape_of(new) != shape_of(target):
+        raise ValueError(f"non-broadcastable output operand with shape {shape_of(target)} doesn't "
+                         f"match the broadcast shape {shape_of(new)}")
+    if getattr(target, "_viewed", False) or value.base is not None:
+        raise InPlaceError(
+            f"x {op} ... changes x in place, and x shares memory with another array (it is a "
+            "view such as x = y[1:], y.T, y.reshape(...), or such a view of x exists), which numpy "
+            f"would change too. adnb does not follow that; write x = x {op[:-1]} ... (a new "
+            "array) and recompute the view from it.")
+    for n in _slots(type(target)):
+        setattr(target, n, getattr(new, n))
+    return target
+
+
+def is_object_array(x):
+    return type(x) is np.ndarray and x.dtype.kind == "O"
+
+
+def materialize(x):
+    """An object array holding traced values (np.array([a, b])) as one traced array; lists,
+    tuples and dicts are searched; anything else is returned as it is."""
+    if is_object_array(x):
+        if not any(isinstance(v, Tracer) for v in x.flat):
+            return x.astype(float)
+        items = [v if isinstance(v, Tracer) else float(v) for v in x.flat]
+        if not items:
+            return np.zeros(x.shape)
+        return _F[np.reshape](_F[np.stack](items), x.shape)
+    if type(x) in (list, tuple):
+        return type(x)(materialize(v) for v in x)
+    if type(x) is dict:
+        return {k: materialize(v) for k, v in x.items()}
+    return x
+
+
+def not_real_float(prim, args, params, ans):
+    """A value that is neither a real float nor a float array: a complex one is refused; an
+    object array of traced values (np.array([a, b]) as a constant) is made one traced array and
+    the primitive run again. None: nothing unusual."""
+    if type(ans) is np.ndarray:
+        if ans.dtype.kind == "O":
+            return redo_without_object_arrays(prim, args, params)
+        if ans.dtype.kind != "c":
+            return None
+    elif not isinstance(ans, complex):
+        return None
+    raise complex_error(prim)
+
+
+def redo_without_object_arrays(prim, args, params):
+    """A primitive met an object array of traced values as a constant: run it again on the
+    traced array the object array stands for, so the derivative flows through it."""
+    return prim(*[materialize(a) for a in args], **params)
 
 
 def unwrap(x):

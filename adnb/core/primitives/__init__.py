@@ -47,5 +47,16 @@ from .shape import *           # noqa: F401,F403  reshape, transpose, broadcast_
 from .contractions import *    # noqa: F401,F403  matmul, einsum, dot, outer, tensordot
 from .linalg import *          # noqa: F401,F403  solve, inv, det, norm
 from .nondiff import *         # noqa: F401,F403  shape queries, piecewise constants, comparisons
+# issue 13: numpy functions beyond the core table (they register themselves on import)
+from .decompositions import *  # noqa: F401,F403  svd, eigh, cholesky, qr, slogdet, eig
+from .linalg_more import *     # noqa: F401,F403  norm (every ord), pinv, matrix_power, lstsq, …
+from .rearranging import *     # noqa: F401,F403  flip, roll, tile, pad, split, diff, linspace, …
+from .elementwise_more import *  # noqa: F401,F403  log2 … logaddexp, sinc, rounding (∂ = 0)
+from .statistics import *      # noqa: F401,F403  median, quantile, average, cov, nan-reductions
+from .signal import *          # noqa: F401,F403  convolve, correlate, interp, polyval, …
+from .ufunc_methods import *   # noqa: F401,F403  np.add.reduce, np.maximum.accumulate, …
+from .einsum_forms import *    # noqa: F401,F403  einsum with '...', sublists, 'ii', implicit
+from . import special          # noqa: F401  scipy.special ufuncs; logsumexp, softmax, …
+from . import methods          # noqa: F401,E402  ndarray methods (x.argmax(), x.round(), …)
 
 __all__ = ["PRIMITIVES", "UFUNCS", "ARRAY_FUNCTIONS", "supported_list"]

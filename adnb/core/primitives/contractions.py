@@ -162,17 +162,23 @@ def np_dot(a, b, out=None):
     _reject("dot", out=out)
     if not shape_of(a) or not shape_of(b):
         return mul(a, b)
-    if len(shape_of(b)) > 2:
-        raise UnsupportedOperationError("np.dot with a >2-d second argument is not supported; "
-                                        "use np.einsum or np.tensordot")
+    if len(shape_of(b)) > 2:     # sum over a's last axis and b's second-to-last
+        return np_tensordot(a, b, axes=([-1], [-2]))
     return matmul(a, b)
 
 
-@implements(np.vdot, np.inner)
+@implements(np.inner)
 def np_inner(a, b):
-    if len(shape_of(a)) > 1 or len(shape_of(b)) > 1:
-        raise UnsupportedOperationError("np.inner/np.vdot are supported for vectors; use np.einsum")
-    return matmul(a, b) if shape_of(a) else mul(a, b)
+    if not shape_of(a) or not shape_of(b):
+        return mul(a, b)                       # a scalar: numpy multiplies
+    if len(shape_of(a)) == 1 and len(shape_of(b)) == 1:
+        return matmul(a, b)
+    return np_tensordot(a, b, axes=([-1], [-1]))    # sum over the last axes of both
+
+
+@implements(np.vdot)
+def np_vdot(a, b):
+    return matmul(np_reshape(a, (-1,)), np_reshape(b, (-1,)))    # real values: no conjugate
 
 
 @implements(np.outer)

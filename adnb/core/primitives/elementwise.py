@@ -68,7 +68,16 @@ def _pow_impl(x, y):
 
 
 def _dpow_dbase(ans, x, y):
-    return y * x ** (y - 1)                                            # y x^(y−1)
+    # y x^(y−1); where y = 0 the partial is exactly 0 (x^0 = 1 is constant), also at x = 0 where
+    # 0 · 0^(−1) would be nan. The exponent there is replaced by 1 so that every derivative of
+    # this partial is also exact (the Hessian of x^1 at 0 is 0).
+    yv = unwrap(y)
+    if np.ndim(yv) == 0:
+        return (np.zeros(shape_of(x)) if shape_of(x) else 0.0) if yv == 0 else y * x ** (y - 1)
+    zero = np.asarray(yv) == 0
+    if not zero.any():
+        return y * x ** (y - 1)
+    return where_(zero, 0.0, y * x ** where_(zero, 1.0, y - 1))
 
 
 def _dpow_dexp(ans, x, y):
@@ -240,6 +249,8 @@ def np_where(condition, x=None, y=None):
     cond = np.asarray(unwrap(condition), dtype=bool)
     if x is None and y is None:
         return np.where(cond)
+    if x is None or y is None:
+        raise ValueError("either both or neither of x and y should be given")
     return where_(cond, x, y)
 
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import UnsupportedOperationError
 from ..registry import define_primitive, implements
 from ..tracer import shape_of, unwrap
 from ._helpers import _size
-from .elementwise import abs_, sqrt
-from .reductions import np_max, np_sum, sum_
+from .reductions import sum_
+from .reductions import unbroadcast as _unbroadcast
 from .shape import _mT, getitem, reshape, stack_
 
 
@@ -21,31 +20,44 @@ def _solve_impl(a, b):
     return np.linalg.solve(a, b)
 
 
+# numpy 2: b is one vector only when it is 1-d; otherwise (..., M, K), batches broadcasting.
+def _col(v):
+    return reshape(v, shape=tuple(shape_of(v)) + (1,))
+
+
+def _uncol(v):
+    return reshape(v, shape=tuple(shape_of(v))[:-1])
+
+
+def _solve_vectors(a, r):
+    """Solve A x = r for a stack of vectors r (..., M)."""
+    return solve(a, r) if len(shape_of(r)) == 1 else _uncol(solve(a, _col(r)))
+
+
+def _solve_jvp_a(t, ans, a, b):
+    if len(shape_of(b)) == 1:                               # ẋ = −A⁻¹ Ȧ x
+        return _uncol(solve(a, -(t @ _col(ans))))
+    return solve(a, -(t @ ans))
+
+
+def _solve_vjp_b(g, ans, a, b):
+    return _unbroadcast(_solve_vectors(_mT(a), g) if len(shape_of(b)) == 1
+                        else solve(_mT(a), g), shape_of(b))    # b̄ = A⁻ᵀ ḡ
+
+
 def _solve_vjp_a(g, ans, a, b):
-    gb = solve(_mT(a), g)                                   # b̄ = A⁻ᵀ ḡ
     if len(shape_of(b)) == 1:
-        return -reshape(gb, (-1, 1)) * reshape(ans, (1, -1))  # Ā = −b̄ xᵀ
-    return -(gb @ _mT(ans))
+        gb = _solve_vectors(_mT(a), g)
+        return _unbroadcast(-(_col(gb) * reshape(ans, tuple(shape_of(ans))[:-1] + (1, -1))),
+                            shape_of(a))                    # Ā = −b̄ xᵀ
+    return _unbroadcast(-(solve(_mT(a), g) @ _mT(ans)), shape_of(a))
 
 
 solve = define_primitive(
     "solve", _solve_impl, formula="solve({0}, {1})", keep="both",
-    jvp=(lambda t, ans, a, b: solve(a, -(t @ ans)), lambda t, ans, a, b: solve(a, t)),
-    vjp=(_solve_vjp_a, lambda g, ans, a, b: solve(_mT(a), g)),
+    jvp=(_solve_jvp_a, lambda t, ans, a, b: solve(a, t)),
+    vjp=(_solve_vjp_a, _solve_vjp_b),
     flops=lambda ans, a, b: 2 * shape_of(a)[-1] ** 3 // 3 + 2 * _size(b) * shape_of(a)[-1])
-solve.jvp_batched = (
-    lambda t, ans, a, b: _batched_solve(a, -(t @ ans) if len(shape_of(b)) == 2
-                                        else -(t @ reshape(ans, shape_of(ans) + (1,)))[..., 0]),
-    lambda t, ans, a, b: _batched_solve(a, t))
-
-
-def _batched_solve(a, rhs):
-    # rhs: (N, n) or (N, n, k): solve each direction; A X = R with directions as extra columns
-    n = shape_of(rhs)[0]
-    if len(shape_of(rhs)) == 2:
-        return _mT(solve(a, _mT(rhs)))
-    cols = [solve(a, getitem(rhs, i)) for i in range(n)]
-    return stack_(cols)
 
 
 inv = define_primitive(
@@ -59,9 +71,12 @@ def _det_cofactors(ans, a):
     """∂|A|/∂A: the cofactor matrix, |A| A⁻ᵀ when A is invertible. A singular A has no
     inverse but still a derivative; then the cofactors (−1)^{i+j} |minor_ij| are used."""
     av = unwrap(a)
-    if np.linalg.cond(av) < 1e12:
-        return ans * _mT(inv(a))
-    n = shape_of(a)[-1]
+    s = tuple(shape_of(a))
+    if np.all(np.linalg.cond(av) < 1e12):
+        return reshape(ans, shape=tuple(shape_of(ans)) + (1, 1)) * _mT(inv(a))
+    if len(s) > 2:                                          # a stack: matrix by matrix
+        return stack_([_det_cofactors(getitem(ans, i), getitem(a, i)) for i in range(s[0])])
+    n = s[-1]
     if n == 1:
         return np.ones((1, 1))
     rows = []
@@ -73,29 +88,17 @@ def _det_cofactors(ans, a):
     return stack_(rows)
 
 
+def _det_jvp(t, ans, a):
+    nd = len(shape_of(t))           # (a leading axis of directions, if batched, is kept)
+    return sum_(_det_cofactors(ans, a) * t, axes=(nd - 2, nd - 1), keepdims=False)
+
+
 det = define_primitive(
     "det", np.linalg.det, formula="det({0})", keep="both",
-    jvp=(lambda t, ans, a: sum_(_det_cofactors(ans, a) * t, axes=(0, 1), keepdims=False),),
-    vjp=(lambda g, ans, a: g * _det_cofactors(ans, a),),               # ∂|A|/∂A = |A| A⁻ᵀ
-    flops=lambda ans, a: 2 * shape_of(a)[-1] ** 3 // 3)
-det.jvp_batched = (lambda t, ans, a: sum_(_det_cofactors(ans, a) * t, axes=(1, 2),
-                                          keepdims=False),)
-
-
-@implements(np.linalg.norm)
-def np_norm(x, ord=None, axis=None, keepdims=False):
-    s = shape_of(x)
-    if ord in (None, 2, "fro") and (ord != 2 or len(s) == 1 or (axis is not None and not isinstance(axis, tuple))):
-        if ord == "fro" and len(s) != 2 and axis is None:
-            raise ValueError("'fro' norm needs a matrix")
-        return sqrt(np_sum(x * x, axis=axis, keepdims=keepdims))
-    if ord == 1 and (len(s) == 1 or axis is not None):
-        return np_sum(abs_(x), axis=axis, keepdims=keepdims)
-    if ord in (np.inf, float("inf")) and (len(s) == 1 or axis is not None):
-        return np_max(abs_(x), axis=axis, keepdims=keepdims)
-    raise UnsupportedOperationError(
-        f"np.linalg.norm(ord={ord!r}) on a {len(s)}-d array is not supported by adnb: use the "
-        "2-norm/Frobenius (default), ord=1 or ord=inf of vectors")
+    jvp=(_det_jvp,),
+    vjp=(lambda g, ans, a: reshape(g, shape=tuple(shape_of(g)) + (1, 1)) * _det_cofactors(ans, a),),
+    flops=lambda ans, a: 2 * shape_of(a)[-1] ** 3 // 3)             # ∂|A|/∂A = |A| A⁻ᵀ
+det.jvp_batched = (_det_jvp,)
 
 
 @implements(np.linalg.solve)
@@ -110,6 +113,4 @@ def np_inv(a):
 
 @implements(np.linalg.det)
 def np_det(a):
-    if len(shape_of(a)) != 2:
-        raise UnsupportedOperationError("np.linalg.det of stacked matrices is not supported")
     return det(a)

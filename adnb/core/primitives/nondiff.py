@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import ARRAY_FUNCTIONS, implements
-from ..tracer import Tracer, shape_of, unwrap
+from ...errors import CutDerivativeError
+from ..tracer import Tracer, clone, shape_of, unwrap
 from .reductions import broadcast_to
 
 
@@ -43,8 +44,15 @@ def np_full_like(a, fill_value, dtype=None, **kw):
     return np.full(shape_of(a), fill_value, dtype=dtype or float)
 
 
-@implements(np.copy, np.asanyarray)
-def np_copy(a, *args, **kw):
+@implements(np.copy)
+def np_copy(a, order="K", subok=False):
+    return clone(a) if isinstance(a, Tracer) else a      # a new object: in-place ops stay apart
+
+
+@implements(np.asanyarray)
+def np_asanyarray(a, dtype=None, order=None, **kw):
+    if dtype is not None and np.dtype(dtype).kind not in "f":
+        raise CutDerivativeError(f"np.asanyarray(..., dtype={dtype}) would drop the derivative")
     return a
 
 

@@ -194,6 +194,11 @@ def np_var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
 
 @implements(np.std)
 def np_std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+    axes = _axes(axis, len(shape_of(a)))
+    if ddof == 0 and all(shape_of(a)[i] == 1 for i in axes):
+        # one value per slice: the deviation is identically 0, so std is 0 with derivative 0 in
+        # both modes (√ of it would give ∞ · 0)
+        return np_var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
     return sqrt(np_var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw))
 
 

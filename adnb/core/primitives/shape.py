@@ -148,11 +148,32 @@ def _resolve_shape(a, shape):
     return np.empty(shape_of(a), dtype=bool).reshape(shape).shape   # resolves -1, checks size
 
 
+def _order_index(a, order, shape):
+    """For order 'F', 'A' or 'K': which C-order entry of a lands at each position of
+    np.reshape(a, shape, order) (None when that is plain C order). Computed on an index array
+    laid out in memory like a's primal, so 'A' and 'K' follow a's actual layout as numpy does."""
+    if order not in ("C", "F", "A", "K"):
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    v = unwrap(a)
+    s = shape_of(a)
+    ind = np.empty_like(v, dtype=np.intp) if isinstance(v, np.ndarray) else np.empty(s, np.intp)
+    ind[...] = np.arange(int(np.prod(s))).reshape(s)
+    if order == "K":
+        idx = np.ravel(ind, order="K").reshape(shape)
+    else:
+        idx = np.reshape(ind, shape, order=order)
+    return None if np.array_equal(idx.ravel(), np.arange(idx.size)) else idx
+
+
 @implements(np.reshape)
 def np_reshape(a, shape=None, order="C", *, newshape=None, copy=None):
-    if order != "C":
-        raise UnsupportedOperationError("np.reshape(order=...) other than 'C' is not supported")
     shape = _resolve_shape(a, shape if shape is not None else newshape)
+    if order != "C":
+        idx = _order_index(a, order, shape)
+        if idx is not None:
+            if order == "K":
+                raise ValueError("order 'K' is not permitted for reshaping")
+            return getitem(np_reshape(a, (-1,)), idx)
     if shape == shape_of(a):
         return a
     return reshape(a, shape=shape)
@@ -160,7 +181,10 @@ def np_reshape(a, shape=None, order="C", *, newshape=None, copy=None):
 
 @implements(np.ravel)
 def np_ravel(a, order="C"):
-    return np_reshape(a, (-1,))
+    if order == "K":
+        idx = _order_index(a, "K", (-1,))
+        return np_reshape(a, (-1,)) if idx is None else getitem(np_reshape(a, (-1,)), idx)
+    return np_reshape(a, (-1,), order=order)
 
 
 @implements(np.transpose)
@@ -220,6 +244,10 @@ def np_concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
     arrays = list(arrays)
     if axis is None:
         arrays, axis = [np_reshape(a, (-1,)) for a in arrays], 0
+    if not arrays:
+        raise ValueError("need at least one array to concatenate")
+    if any(not shape_of(a) for a in arrays):
+        raise ValueError("zero-dimensional arrays cannot be concatenated")
     axis = int(axis) % len(shape_of(arrays[0]))
     return concatenate(*arrays, axis=axis)
 
