@@ -21,7 +21,14 @@ __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian
            "numerical_jacobian", "check_grads", "ADNBError", "ADNBWarning", "CutDerivativeError",
            "InPlaceError", "MissingRuleError", "NonDifferentiablePointWarning",
            "NonScalarOutputError", "NotDifferentiableTypeError", "UnsupportedOperationError",
-           "load_ipython_extension", "unload_ipython_extension", "explore", "explore_cell"]
+           "load_ipython_extension", "unload_ipython_extension", "explore", "explore_cell",
+           "exercise"]
+
+
+def exercise(f, *args, mode="reverse", blanks="all", seed=None):
+    """An exercise sheet with blanks and its answer key (``adnb.display.exercise.exercise``)."""
+    from .display.exercise import exercise as _exercise
+    return _exercise(f, *args, mode=mode, blanks=blanks, seed=seed)
 
 
 def load_ipython_extension(ipython):
