@@ -304,3 +304,43 @@ def test_learner_value_is_a_real_reverse_mode():
     out = a * b + a
     out.backward()
     assert (a.grad, b.grad) == (3.0, 1.0)
+
+
+# ---- predict mode's table and panel ---------------------------------------------------------------
+
+def test_predict_table_blanks_only_what_is_asked(book_trace):
+    s = P.PredictSession(book_trace, "reverse")
+    assert s.answer(1).correct                               # v̄7
+    html = P.predict_table(s)
+    assert html.count("adnb-blank") == 1
+    row6 = re.search(r'<tr class="[^"]*" data-node="5">.*?</tr>', html, re.S).group(0)
+    assert "adnb-blank" in row6 and "adnb-current" in row6   # v̄6 is asked, at its step
+    s.reveal()
+    s.reveal()
+    s.reveal()
+    html = P.predict_table(s)                                 # v̄3 asked: 8.38906 nowhere yet
+    assert "8.38906" not in re.sub(r'<div class="adnb-expansion">.*?</div>', "", html, flags=re.S)
+    prim = P.PredictSession(book_trace, "primal")
+    assert P.predict_table(prim).count("adnb-blank") == 5    # every value still to come
+
+
+def test_predict_panel_checks_reveals_and_scores(book_trace):
+    pytest.importorskip("ipywidgets")
+    from adnb.widgets import PredictPanel
+    p = PredictPanel(book_trace, "reverse")
+    assert "v̄7 = ?" in p.question.value
+    p.answer.value = "1"                                      # Enter / blur sends it
+    assert "adnb-right" in p.verdict.value and "v̄6 = ?" in p.question.value
+    p.answer.value = "0"
+    assert "adnb-wrong" in p.verdict.value and "v̄6 is 1" in p.verdict.value
+    p.check_button.click()                                    # same answer again: not counted
+    assert p.score.value == "<small>Score: 1 right · 1 wrong · 0 revealed</small>"
+    assert p.reveal().symbol == "v̄6" and "revealed" in p.verdict.value
+    p.answer.value = "not a number"
+    assert "could not read" in p.verdict.value
+    assert p.session.wrong == 1
+    bundle = p._repr_mimebundle_()
+    assert "<details><summary>Answers</summary>" in bundle["text/html"]
+    for _ in range(10):
+        p.reveal()
+    assert p.step is None and p.check_button.disabled

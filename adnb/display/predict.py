@@ -27,6 +27,7 @@ The classic mistakes recognised (each names the numbers that give it away):
 from __future__ import annotations
 
 import html as _html
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +37,8 @@ from ._rules import jvp_text, vjp_text
 from .sweep import adjoint_terms, children_map, quiet, sweep_steps, tangent_terms
 
 __all__ = ["RTOL", "ATOL", "accepts", "parse_answer", "Question", "Mistake", "Verdict",
-           "questions", "check", "diagnose", "PredictSession", "exercise_html", "symbol"]
+           "questions", "check", "diagnose", "PredictSession", "exercise_html", "symbol",
+           "predict_table"]
 
 #: An answer is right when |answer − value| ≤ max(RTOL·|value|, ATOL): three significant digits
 #: are enough (16.8 for 16.7781, 0.909 for 0.909297), and a 0 must be typed as (nearly) 0.
@@ -535,3 +537,53 @@ def exercise_html(trace, mode="reverse", forward=None, reverse=None, column=0, q
     return (f'<div class="adnb-predict-static"><p>Predict the {esc(what)} in the order the '
             f'sweep computes them:</p><ol>{items}</ol><details><summary>Answers</summary>'
             f'<ol>{answers}</ol></details></div>')
+
+
+# ---- the table with the blanks still to predict ------------------------------------------------
+
+_ROW = re.compile(r'(<tr class="[^"]*" data-node="(\d+)">)(.*?)(</tr>)', re.S)
+_NUM_CELL = re.compile(r'<td class="adnb-num[^"]*"[^>]*>.*?</td>', re.S)
+
+
+def _blank_row(row_html, cell):
+    """Replace the number in the ``cell``-th numeric cell of a row by a blank."""
+    cells = list(_NUM_CELL.finditer(row_html))
+    if cell >= len(cells):
+        return row_html
+    m = cells[cell]
+    blank = '<td class="adnb-num adnb-blank" title="predict this value">?</td>'
+    return row_html[:m.start()] + blank + row_html[m.end():]
+
+
+def predict_table(session):
+    """The trace table as the learner sees it in predict mode: the sweep stopped at the current
+    question's step (``adnb.display.html.trace_table``), the value of every question still open
+    at that step shown as ``?`` (``td.adnb-blank``); the primal mode blanks every value not
+    predicted yet. Escaped as ``trace_table`` escapes.
+
+    Returns:
+        str (HTML).
+    """
+    from .html import trace_table
+    trace, mode, q = session.trace, session.mode, session.current
+    open_ = [x.index for x in session.questions[session.position:]
+             if q is None or mode == "primal" or x.step == q.step]
+    if mode == "primal":
+        html = trace_table(trace, mode="primal")
+        cell = 0
+    else:
+        res = session.questions[0].context[mode]
+        c = session.column
+        step = q.step if q is not None else None
+        if mode == "forward":
+            one = type(res)(trace, [res.seeds[c]], [res.tangents[c]], [res.labels[c]])
+            html = trace_table(trace, forward=one, mode="forward", step=step)
+        else:
+            one = type(res)(trace, [res.seeds[c]], [res.adjoints[c]], [res.labels[c]])
+            html = trace_table(trace, reverse=one, mode="reverse", step=step)
+        cell = 1
+    if q is None:
+        return html
+    wanted = set(open_)
+    return _ROW.sub(lambda m: _blank_row(m.group(0), cell) if int(m.group(2)) in wanted
+                    else m.group(0), html)
