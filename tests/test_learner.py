@@ -344,3 +344,26 @@ def test_predict_panel_checks_reveals_and_scores(book_trace):
     for _ in range(10):
         p.reveal()
     assert p.step is None and p.check_button.disabled
+
+
+def test_geometry_from_a_trace_replays_it_on_the_grid(plt):
+    from adnb.display.geometry import evaluator, geometry_svg, replay_values, trace_geometry
+
+    def f2(x1, x2):
+        return x1 * x2 + np.exp(x1 * x2) - np.sin(x2)
+    t = adnb.trace(f2, 1.0, 2.0)
+    grid = np.linspace(-1, 1, 7)
+    assert replay_values(t, [grid, 2.0 + grid]) == pytest.approx(f2(grid, 2.0 + grid), rel=1e-14)
+    g = trace_geometry(t, r=[1.0, -1.0], lr=0.01)                  # no f needed
+    assert g.jr == pytest.approx(7.972909262383508, rel=1e-12)
+    assert g.step_value == pytest.approx(f2(*g.step), rel=1e-14)
+    svg = geometry_svg(t)
+    assert svg.startswith("<svg") and 'id="tangent"' in svg and 'id="gradient-arrow"' in svg
+
+    def branchy(x):
+        return x * 2.0 if x > 0 else -x
+    tb = adnb.trace(branchy, 1.0)
+    assert replay_values(tb, [grid]) is None                       # a branch: no replay
+    with pytest.raises(adnb.ADNBError, match="evaluate=f"):
+        evaluator(tb)
+    assert trace_geometry(tb, evaluate=branchy).step_value == pytest.approx(0.8)

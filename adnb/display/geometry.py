@@ -22,7 +22,8 @@ import numpy as np
 
 from ..errors import ADNBError
 
-__all__ = ["geometry", "draw_geometry", "Geometry"]
+__all__ = ["geometry", "trace_geometry", "draw_geometry", "draw_trace_geometry", "Geometry",
+           "replay_values", "evaluator", "geometry_svg"]
 
 
 @dataclass
@@ -84,23 +85,30 @@ def geometry(f, *args, r=None, lr=0.1, dims=None):
         ADNBError: for a function with several outputs, or more than two inputs without
             ``dims``.
     """
-    from ..core.api import jvp, trace as record
+    from ..core.api import trace as record
+    return trace_geometry(record(f, *args), r=r, lr=lr, dims=dims, evaluate=f)
+
+
+def trace_geometry(trace, r=None, lr=0.1, dims=None, evaluate=None):
+    """``geometry`` of a recorded explore-mode trace: the gradient from its reverse sweep, J r
+    from a forward sweep seeded with r, f at the descent step from ``evaluate(*inputs)`` (a
+    plain function), or, without one, by replaying the trace (``replay_values``)."""
+    args = [trace.nodes[i].ans for i in trace.inputs]
     x = _flatten(args)
+    name = trace.function_name or "f"
     if dims is None:
         if x.size > 2:
-            raise ADNBError(f"{getattr(f, '__name__', 'f')} has {x.size} input entries: pick the "
-                            "two to draw, e.g. dims=(0, 1) (the others stay fixed)")
+            raise ADNBError(f"{name} has {x.size} input entries: pick the two to draw, e.g. "
+                            "dims=(0, 1) (the others stay fixed)")
         dims = tuple(range(x.size))
     dims = tuple(int(d) for d in dims)
-    t = record(f, *args)
-    if len(t.outputs) != 1:
-        raise ADNBError(f"the geometry panel draws a function with one output, and "
-                        f"{getattr(f, '__name__', 'f')} has {len(t.outputs)}")
-    name = getattr(f, "__name__", "f")
-    value = _scalar(t.output_values[0], name)
-    rev = t.reverse()
+    if len(trace.outputs) != 1:
+        raise ADNBError(f"the geometry panel draws a function with one output, and {name} has "
+                        f"{len(trace.outputs)}")
+    value = _scalar(trace.output_values[0], name)
+    rev = trace.reverse()
     grads = [np.zeros(np.shape(a)) if rev.adjoints[0][i] is None else rev.adjoints[0][i]
-             for i, a in zip(t.inputs, args)]
+             for i, a in zip(trace.inputs, args)]
     gradient = _flatten(grads)
     if r is None:
         r = np.zeros_like(x)
@@ -108,24 +116,67 @@ def geometry(f, *args, r=None, lr=0.1, dims=None):
     r = np.ravel(np.asarray(r, dtype=float))
     if r.shape != x.shape:
         raise ADNBError(f"r has {r.size} entries, the inputs {x.size}")
-    _, jr = jvp(f, tuple(args), _unflatten(r, args))
+    fwd = trace.forward(seeds=[list(_unflatten(r, args))])
+    out = trace.outputs[0]
+    jr = 0.0 if out < 0 or fwd.tangents[0][out] is None else fwd.tangents[0][out]
     step = x - lr * gradient
-    step_value = _scalar(f(*_unflatten(step, args)), name)
+    f_at = evaluator(trace, evaluate)
+    step_value = float(f_at(x, dims, step[list(dims)][None, :])[0])
     return Geometry(x, dims, value, gradient, r, _scalar(jr, name), lr, step, step_value)
 
 
-def _evaluate(f, args, x, dims, points):
-    """f at x with the drawn entries replaced by each row of points (plain numpy calls)."""
-    out = np.empty(len(points))
+def replay_values(trace, inputs):
+    """The trace's output recomputed from other input values, node by node (numpy, so inputs
+    may be arrays of points: one pass for a whole grid). Valid where control flow takes the
+    same path: only traces without branches, with scalar inputs and elementwise operations.
+
+    Returns:
+        the output value(s), or None if the trace cannot be replayed this way.
+    """
+    if trace.events or any(trace.nodes[i].shape for i in trace.inputs) or \
+            any(n.prim is not None and not n.prim.elementwise for n in trace.nodes):
+        return None
+    env = dict(zip(trace.inputs, inputs))
     with np.errstate(all="ignore"):
-        for k, p in enumerate(points):
-            z = x.copy()
-            z[list(dims)] = p
-            try:
-                out[k] = float(np.ravel(np.asarray(f(*_unflatten(z, args)), dtype=float))[0])
-            except (ArithmeticError, ValueError):
-                out[k] = np.nan
-    return out
+        for n in trace.nodes:
+            if n.prim is None:
+                continue
+            vals = [env[p] if p >= 0 else a for p, a in zip(n.parents, n.args)]
+            env[n.index] = n.prim.impl(*vals, **(n.params or {}))
+    out = trace.outputs[0]
+    return env[out] if out >= 0 else trace.output_values[0]
+
+
+def evaluator(trace, evaluate=None):
+    """A function ``(x, dims, points) -> values``: f at x with the entries ``dims`` replaced by
+    each row of ``points``; by replaying the trace when it can, else through ``evaluate``."""
+    args = [trace.nodes[i].ans for i in trace.inputs]
+
+    def by_replay(x, dims, points):
+        cols = [np.full(len(points), v) for v in x]
+        for k, d in enumerate(dims):
+            cols[d] = points[:, k]
+        return np.broadcast_to(replay_values(trace, cols), (len(points),)).astype(float)
+
+    def by_calls(x, dims, points):
+        out = np.empty(len(points))
+        with np.errstate(all="ignore"):
+            for k, p in enumerate(points):
+                z = x.copy()
+                z[list(dims)] = p
+                try:
+                    y = evaluate(*_unflatten(z, args))
+                    out[k] = float(np.ravel(np.asarray(y, dtype=float))[0])
+                except (ArithmeticError, ValueError):
+                    out[k] = np.nan
+        return out
+
+    if replay_values(trace, [np.asarray([a]) for a in args]) is not None:
+        return by_replay
+    if evaluate is None:
+        raise ADNBError("this trace has branches or array operations, so it cannot be replayed "
+                        "on a grid: pass evaluate=f (f written with numpy)")
+    return by_calls
 
 
 def draw_geometry(f, *args, r=None, lr=0.1, dims=None, span=None, ax=None, resolution=41):
@@ -146,17 +197,29 @@ def draw_geometry(f, *args, r=None, lr=0.1, dims=None, span=None, ax=None, resol
         x; green arrow = the seed r, labelled J r; red arrow = the gradient ∇f (reverse mode),
         scaled to fit and labelled with its length; purple dot and arrow = one descent step.
     """
+    from ..core.api import trace as record
+    return draw_trace_geometry(record(f, *args), r=r, lr=lr, dims=dims, span=span, ax=ax,
+                               resolution=resolution, evaluate=f)
+
+
+def draw_trace_geometry(trace, r=None, lr=0.1, dims=None, span=None, ax=None, resolution=41,
+                        evaluate=None):
+    """``draw_geometry`` for a recorded explore-mode trace (the explorer's panel): f on the grid
+    by replaying the trace, or through ``evaluate`` (see ``evaluator``)."""
     import matplotlib.pyplot as plt
-    g = geometry(f, *args, r=r, lr=lr, dims=dims)
+    g = trace_geometry(trace, r=r, lr=lr, dims=dims, evaluate=evaluate)
+    f_at = evaluator(trace, evaluate)
     if ax is None:
         with plt.ioff():
             _, ax = plt.subplots(figsize=(5, 4))
     if span is None:
         far = np.abs(np.concatenate([g.r[list(g.dims)], (g.step - g.x)[list(g.dims)]]))
         span = float(max(1.0, 1.2 * far.max()))
-    artists = (_draw_1d if len(g.dims) == 1 else _draw_2d)(ax, f, args, g, span, resolution)
+    artists = (_draw_1d if len(g.dims) == 1 else _draw_2d)(ax, f_at, g, span, resolution)
     for gid, artist in artists.items():
         artist.set_gid(gid)
+        if hasattr(artist, "arrow_patch") and artist.arrow_patch is not None:
+            artist.arrow_patch.set_gid(gid + "-arrow")      # what an SVG of the figure keeps
     ax.adnb_geometry, ax.adnb_artists = g, artists
     return ax
 
@@ -170,11 +233,11 @@ def _arrow(ax, start, end, colour, text=None, dashed=False):
     return ann
 
 
-def _draw_1d(ax, f, args, g, span, resolution):
+def _draw_1d(ax, f_at, g, span, resolution):
     d = g.dims[0]
     x0, v, slope = g.x[d], g.value, g.gradient[d]
     t = np.linspace(x0 - span, x0 + span, 5 * resolution)
-    y = _evaluate(f, args, g.x, g.dims, t[:, None])
+    y = f_at(g.x, g.dims, t[:, None])
     art = {}
     art["curve"], = ax.plot(t, y, color="black", lw=1.5, label="f")
     art["tangent"], = ax.plot(t, v + slope * (t - x0), "--", color="tab:orange",
@@ -201,13 +264,13 @@ def _draw_1d(ax, f, args, g, span, resolution):
     return art
 
 
-def _draw_2d(ax, f, args, g, span, resolution):
+def _draw_2d(ax, f_at, g, span, resolution):
     i, j = g.dims
     xi, xj = g.x[i], g.x[j]
     a = np.linspace(xi - span, xi + span, resolution)
     b = np.linspace(xj - span, xj + span, resolution)
     A, B = np.meshgrid(a, b)
-    Z = _evaluate(f, args, g.x, g.dims, np.column_stack([A.ravel(), B.ravel()])).reshape(A.shape)
+    Z = f_at(g.x, g.dims, np.column_stack([A.ravel(), B.ravel()])).reshape(A.shape)
     gi, gj = g.gradient[i], g.gradient[j]
     plane = g.value + gi * (A - xi) + gj * (B - xj)
     art = {}
@@ -237,3 +300,20 @@ def _draw_2d(ax, f, args, g, span, resolution):
     ax.set_ylabel(f"input {j + 1}")
     ax.set_title(f"f = {g.value:.4g}; step x − {g.lr:g} ∇f → f = {g.step_value:.4g}", fontsize=9)
     return art
+
+
+def geometry_svg(trace, r=None, lr=0.1, dims=None, evaluate=None, size=(4.6, 3.6),
+                 resolution=25):
+    """The panel of a trace as SVG markup (for an ``HTML`` widget: no Output capture), drawn
+    with matplotlib's SVG backend off-screen. Returns str (``<svg ...>``)."""
+    import io
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=size)
+    ax = fig.add_subplot()
+    draw_trace_geometry(trace, r=r, lr=lr, dims=dims, ax=ax, evaluate=evaluate,
+                        resolution=resolution)
+    fig.tight_layout()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg")
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
