@@ -366,4 +366,4 @@ def test_geometry_from_a_trace_replays_it_on_the_grid(plt):
     assert replay_values(tb, [grid]) is None                       # a branch: no replay
     with pytest.raises(adnb.ADNBError, match="evaluate=f"):
         evaluator(tb)
-    assert trace_geometry(tb, evaluate=branchy).step_value == pytest.approx(0.8)
+    assert trace_geometry(tb, evaluate=branchy).step_value == pytest.approx(2 * 0.8)   # f(1 − 0.1·2)
