@@ -316,7 +316,7 @@ class _CellRunner:
 
 
 def explore(f, *args, mode="both", tangent_seed=None, output_seed=None, show=DEFAULT_SHOW,
-            interactive=False, location_names=None, **kwargs):
+            interactive=False, location_names=None, predict=False, **kwargs):
     """Record ``f(*args, **kwargs)`` once and explore its forward and reverse sweeps.
 
     Each numeric argument becomes an input v1, v2, … named after f's parameters (a tuple/list
@@ -337,6 +337,9 @@ def explore(f, *args, mode="both", tangent_seed=None, output_seed=None, show=DEF
             table and graph as the fallback for viewers without a widget frontend).
         location_names: ``{filename: name}``: how tables name source files (IPython compiles
             each cell under a temporary file name; the magic maps those to ``In[n]``).
+        predict: start in predict mode (``adnb.widgets.learn``): each value of the sweep is
+            asked before it is revealed; without a widget the blanks print as an exercise with
+            the answers collapsed.
 
     Returns:
         Exploration
@@ -392,12 +395,12 @@ def explore(f, *args, mode="both", tangent_seed=None, output_seed=None, show=DEF
 
     tr = retrace(leaf_values)
     return Exploration(tr, mode=mode, tangent_seed=tangent_seed, output_seed=output_seed,
-                       show=opts, interactive=interactive, retrace=retrace)
+                       show=opts, interactive=interactive, retrace=retrace, predict=predict)
 
 
 def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangent_seed=None,
                  output_seed=None, show=DEFAULT_SHOW, interactive=False, filename=None,
-                 cell_name=None, location_names=None):
+                 cell_name=None, location_names=None, predict=False):
     """Run a block of code exactly once with the inputs traced, and explore its derivatives.
 
     This is what ``%%autodiff`` does: ``%%autodiff x1=1.0 x2=2.0`` over a cell is
@@ -416,7 +419,7 @@ def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangen
         outputs: the output variable names (a list or a comma-separated string); default: the
             variable(s) of the last assignment in the code.
         namespace: the dict the code runs in; default: a new dict holding ``np`` (numpy).
-        mode, tangent_seed, output_seed, show, interactive: as for ``explore``.
+        mode, tangent_seed, output_seed, show, interactive, predict: as for ``explore``.
         filename: the name the code is compiled under, for tracebacks; by default a fresh
             ``<autodiff-cell-N>`` whose source is registered with ``linecache``.
         cell_name: the name the trace's table gives the code's lines (``In[3]:2``); default
@@ -472,7 +475,8 @@ def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangen
 
     tr = retrace(values, namespace)
     return Exploration(tr, mode=mode, tangent_seed=tangent_seed, output_seed=output_seed,
-                       show=opts, interactive=interactive, retrace=retrace, source=code)
+                       show=opts, interactive=interactive, retrace=retrace, source=code,
+                       predict=predict)
 
 
 def _rename_locations(tr, names):
@@ -523,8 +527,9 @@ class Exploration:
     """
 
     def __init__(self, trace, mode="both", tangent_seed=None, output_seed=None,
-                 show=DEFAULT_SHOW, interactive=False, retrace=None, source=None):
+                 show=DEFAULT_SHOW, interactive=False, retrace=None, source=None, predict=False):
         self.trace = trace
+        self.predict = bool(predict)
         self.mode = mode
         self.show = _check_options(mode, show)
         self.interactive = interactive
@@ -716,14 +721,14 @@ class Exploration:
         t_spec, o_spec = self._seed_specs
         return Exploration(tr, mode=self.mode, tangent_seed=t_spec, output_seed=o_spec,
                            show=self.show, interactive=self.interactive, retrace=self._retrace,
-                           source=self.source)
+                           source=self.source, predict=self.predict)
 
     # -- display -------------------------------------------------------------------------------
     def widget(self, **kwargs):
         """The interactive ``TraceExplorer`` for this exploration (one per exploration)."""
         if self._widget is None or kwargs:
             from .widgets.explorer import TraceExplorer
-            w = TraceExplorer(self, **kwargs)
+            w = TraceExplorer(self, **{"predict": self.predict, **kwargs})
             if kwargs:
                 return w
             self._widget = w
@@ -798,6 +803,8 @@ class Exploration:
         fwd, rev = self._shown_results()
         title = html.escape(self.title())
         parts = [f'<div class="adnb-exploration"><p class="adnb-title"><b>{title}</b></p>']
+        if self.predict:
+            return "\n".join(parts + [self._predict_html(), "</div>"])
         if "table" in self.show:
             mode = None if self.mode == "both" else self.mode
             parts.append(render_table(tr, forward=fwd, reverse=rev, mode=mode))
@@ -813,6 +820,15 @@ class Exploration:
             parts.append(self.cost.to_html())
         parts.append("</div>")
         return "\n".join(parts)
+
+    def _predict_html(self):
+        """Predict mode without widgets: the values, then the blanks of the sweep the explorer
+        would ask for, as an exercise with the answers collapsed."""
+        from .display.predict import exercise_html
+        mode = "reverse" if self.mode == "reverse" else "forward"
+        res = self.sweep(mode, self.seeds(mode)[0])
+        kw = {"forward": res} if mode == "forward" else {"reverse": res}
+        return render_table(self.trace, mode="primal") + exercise_html(self.trace, mode, **kw)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         data = {"text/plain": self.to_text(), "text/html": self.to_html()}

@@ -367,3 +367,75 @@ def test_geometry_from_a_trace_replays_it_on_the_grid(plt):
     with pytest.raises(adnb.ADNBError, match="evaluate=f"):
         evaluator(tb)
     assert trace_geometry(tb, evaluate=branchy).step_value == pytest.approx(2 * 0.8)   # f(1 − 0.1·2)
+
+
+# ---- predict mode and the geometry panel in the explorer, and %%autodiff --predict ----------------
+
+BOOK_CELL = "v3 = x1 * x2\nv4 = np.sin(x2)\nv5 = np.exp(v3)\nv6 = v3 - v4\ny = v5 + v6"
+
+
+def _explorer(**kw):
+    pytest.importorskip("ipywidgets")
+    e = adnb.explore_cell(BOOK_CELL, {"x1": 1.0, "x2": 2.0}, namespace={"np": np},
+                          interactive=True, **kw)
+    return e, e.widget()
+
+
+def _without_sums(html):
+    return re.sub(r'<div class="adnb-expansion">.*?</div>', "", html, flags=re.S)
+
+
+def test_explorer_predict_toggle_steps_with_the_questions():
+    e, w = _explorer(mode="reverse")
+    learn = w.learning
+    assert not learn.predicting and learn.panel is None
+    learn.predict_toggle.value = True
+    p = learn.panel
+    assert w.step.value == 0 and w.step.disabled and w.play.disabled
+    assert "v̄7 = ?" in p.question.value and w.table.value.count("adnb-blank") == 1
+    p.answer.value = "1"
+    assert w.step.value == 1 and "adnb-right" in p.verdict.value
+    for _ in range(3):
+        p.reveal()
+    assert w.step.value == 4 and "v̄3 = ?" in p.question.value
+    assert "8.38906" not in _without_sums(w.table.value)       # neither in the table
+    assert "8.389" not in w.graph.value                         # nor on the graph
+    p.answer.value = "7.389"
+    assert "overwritten" in p.verdict.value
+    w.mode.value = "forward"                                    # a new round, forward mode
+    assert "v̇1 = ?" in learn.panel.question.value and w.step.value == 0
+    learn.predict_toggle.value = False
+    assert not w.step.disabled and w.step.value == w.step.max
+    assert "adnb-blank" not in w.table.value and "16.7781" in w.table.value
+
+
+def test_explorer_geometry_panel_follows_the_inputs():
+    pytest.importorskip("matplotlib")
+    e, w = _explorer(mode="forward")
+    learn = w.learning
+    assert learn.geometry.layout.display == "none"
+    learn.geometry_toggle.value = True
+    first = learn.geometry.value
+    assert '<g id="tangent"' in first and '<g id="point"' in first
+    w.inputs.children[0].value = 0.5                            # move x1: a new point
+    assert learn.geometry.value != first and '<g id="tangent"' in learn.geometry.value
+    assert math.isclose(w.exploration.inputs["x1"], 0.5)
+
+
+def test_autodiff_magic_predict_flag():
+    pytest.importorskip("IPython")
+    from IPython.core.interactiveshell import InteractiveShell
+    ip = InteractiveShell.instance()
+    try:
+        ip.run_line_magic("load_ext", "adnb")
+        ip.run_cell("import numpy as np")
+        e = ip.run_cell_magic("autodiff", "--predict -o -m reverse x1=1.0 x2=2.0", BOOK_CELL)
+        assert e.predict and e.widget().learning.predicting
+        static = e.to_html()
+        shown, answers = static.split("<details>", 1)
+        assert "v̄3 = ____" in shown and "8.38906" not in _without_sums(shown)
+        assert "v̄3 = v̄5 ∂v5/∂v3 + v̄6 ∂v6/∂v3" in answers
+        plain = ip.run_cell_magic("autodiff", "-o x1=1.0 x2=2.0", BOOK_CELL)
+        assert not plain.predict and not plain.widget().learning.predicting
+    finally:
+        InteractiveShell.clear_instance()

@@ -222,8 +222,10 @@ def _reverse_question(trace, rev, s, i, step):
     symbolic, book, numbers = [], [], []
     for t in terms:
         if t.other < 0:
-            symbolic.append(f"{_num(t.value)} (the seed: ∂{rev.labels[s]}/∂{rev.labels[s]})"
-                            if len(terms) == 1 else f"{_num(t.value)} (the seed)")
+            label = rev.labels[s]
+            plain = label.isidentifier() and len(terms) == 1
+            symbolic.append(f"{_num(t.value)} (the seed: ∂{label}/∂{label})" if plain
+                            else f"{_num(t.value)} (the seed {label})")
             book.append(_num(t.value))
             numbers.append(_num(t.value))
             continue

@@ -78,6 +78,8 @@ class TraceExplorer(widgets.VBox):
         step: the step to start at; default the finished sweep.
         graph: show the graph (default: if the exploration's ``show`` has it).
         play_interval: milliseconds between steps when playing.
+        predict, geometry: start with predict mode / the geometry panel on (the toggles of
+            ``adnb.widgets.learn``).
 
     Attributes:
         exploration: the Exploration shown (replaced when an input slider re-traces).
@@ -85,7 +87,8 @@ class TraceExplorer(widgets.VBox):
         error, title: the child widgets.
     """
 
-    def __init__(self, exploration, mode=None, step=None, graph=None, play_interval=700):
+    def __init__(self, exploration, mode=None, step=None, graph=None, play_interval=700,
+                 predict=False, geometry=False):
         super().__init__()
         if not isinstance(exploration, Exploration):
             raise TypeError("TraceExplorer takes an adnb.Exploration: adnb.explore(f, *args) or "
@@ -154,6 +157,8 @@ class TraceExplorer(widgets.VBox):
         self.seed.observe(self._on_seed, names="value")
         self.custom.observe(self._on_custom, names="value")
         self.step.observe(self._on_step, names="value")
+        from .learn import attach
+        attach(self, predict=predict, geometry=geometry)     # predict mode, geometry panel
 
     # -- current state -----------------------------------------------------------------------
     @property
@@ -377,7 +382,8 @@ class TraceExplorer(widgets.VBox):
                  f"{self.step_label.value}</p>", self.table.value]
         if self._show_graph and self.graph.value:
             parts.append(f'<div class="adnb-graph">{self.graph.value}</div>')
-        parts += [self.jacobian.value, "</div>"]
+        learning = getattr(self, "learning", None)
+        parts += [self.jacobian.value, learning.static_html() if learning else "", "</div>"]
         return "\n".join(parts)
 
     def _repr_mimebundle_(self, **kwargs):

@@ -13,7 +13,7 @@ import labtools
 
 pytestmark = pytest.mark.browser
 
-PREDICT_CELL = "%%autodiff --predict -m reverse x1=1.0 x2=2.0\n" \
+PREDICT_CELL = "%%autodiff --predict -o -m reverse x1=1.0 x2=2.0\n" \
                "v3 = x1 * x2\nv4 = np.sin(x2)\nv5 = np.exp(v3)\nv6 = v3 - v4\ny = v5 + v6"
 
 
@@ -81,9 +81,10 @@ def test_predict_mode_in_jupyterlab():
             _answer(widget, "8.389")                              # and right after all
             expect(verdict).to_contain_text("✓ right: v̄3 = 8.38906", timeout=15_000)
             expect(question).to_contain_text("v̄2 = ?")
-            out = labtools.kernel_execute(page, "print(_.predict_panel().session.score_line)"
-                                          if False else "print(adnb_panel.session.score_line)")
-            assert "2 right · 1 wrong · 3 revealed" in out
+            # the kernel-side widget counted the same (the cell's result is _)
+            out = labtools.kernel_execute(
+                page, "print(_.widget().learning.panel.session.score_line)")
+            assert "Score: 2 right · 1 wrong · 3 revealed" in out
             stderr = page.locator(".jp-OutputArea-output"
                                   "[data-mime-type='application/vnd.jupyter.stderr']")
             assert stderr.count() == 0, stderr.all_inner_texts()
