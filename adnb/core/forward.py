@@ -45,14 +45,9 @@ def tangent_contribution(prim, k, t, ans, args, params, batch=None, node=None):
     """The contribution ∂v/∂v_k v̇_k of argument k to the tangent of v = prim(*args)."""
     if batch is not None and prim.elementwise:
         t = _batch_view(t, shape_of(args[k]), len(shape_of(ans)), batch)
-    if prim.jvp is None and prim.partials is not None:
-        try:
-            c = prim.partials[k](ans, *args) * t
-        except ZeroDivisionError:
-            c = call_as_numpy(prim.partials[k], ans, *args) * t
-    elif prim.jvp is None:
+    if prim.jvp is None:
         raise MissingRuleError(f"forward-mode (tangent) rule for '{prim.name}' is not defined; "
-                               "see adnb/core/primitives.py")
+                               "see adnb/core/primitives/")
     elif batch is not None and not prim.elementwise:
         c = _batched_rule(prim, k, t, ans, args, params, batch)
     elif prim.variadic:
@@ -179,15 +174,12 @@ class DualTrace:
                 c = local[k] * t                                # ∂v/∂v_k v̇_k
                 if c - c != 0:                                  # inf/nan: the full rule reports
                     c = tangent_contribution(prim, k, t, ans, primals, params, batch)
-            elif batch is None and not prim.variadic and (prim.jvp or prim.partials):
+            elif batch is None and not prim.variadic and prim.jvp:
                 try:                    # `tangent_contribution`, inlined for one direction
-                    if prim.jvp is None:
-                        c = prim.partials[k](ans, *primals) * t
-                    else:
-                        rule = prim.jvp[k]
-                        if rule is None:
-                            continue
-                        c = rule(t, ans, *primals, **params)
+                    rule = prim.jvp[k]
+                    if rule is None:
+                        continue
+                    c = rule(t, ans, *primals, **params)
                 except ZeroDivisionError:                       # x/0 on Python floats
                     c = tangent_contribution(prim, k, t, ans, primals, params, batch)
                 else:

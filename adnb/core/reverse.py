@@ -118,14 +118,8 @@ def contribution(prim, k, g, ans, args, params):
     """v̄_j ∂v_j/∂v_k: what node j (= prim(*args), with adjoint g) hands to its argument k,
     from the primitive's local partial or its adjoint rule; None for "nothing"."""
     if prim.vjp is None:
-        if prim.partials is None:
-            raise MissingRuleError(f"reverse-mode (adjoint) rule for '{prim.name}' is not "
-                                   "defined; see adnb/core/primitives.py")
-        partial = prim.partials[k]
-        try:
-            return g * partial(ans, *args)
-        except ZeroDivisionError:
-            return g * call_as_numpy(partial, ans, *args)
+        raise MissingRuleError(f"reverse-mode (adjoint) rule for '{prim.name}' is not "
+                               "defined; see adnb/core/primitives/")
     if prim.variadic:
         return prim.vjp[0](g, ans, *args, argnum=k, **params)
     rule = prim.vjp[k]
@@ -226,8 +220,8 @@ def _sweep(trace, adj, start, keep_all, checked):
             continue
         if not keep_all:
             adj[i] = None
-        vjp, partials = prim.vjp, prim.partials
-        inline = not prim.variadic and (vjp is not None or partials is not None)
+        vjp = prim.vjp
+        inline = not prim.variadic and vjp is not None
         k = -1
         for p in parents:
             k += 1
@@ -235,13 +229,10 @@ def _sweep(trace, adj, start, keep_all, checked):
                 continue
             if inline:                                     # `contribution`, inlined
                 try:
-                    if vjp is None:
-                        c = g * partials[k](ans, *args)    # v̄_j ∂v_j/∂v_k
-                    else:
-                        rule = vjp[k]
-                        if rule is None:
-                            continue
-                        c = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+                    rule = vjp[k]
+                    if rule is None:
+                        continue
+                    c = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
                 except ZeroDivisionError:
                     c = contribution(prim, k, g, ans, args, params)
             else:

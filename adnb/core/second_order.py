@@ -94,9 +94,7 @@ def _jvp(prim, k, t, ans, args, params):
     # (not forward.tangent_contribution: its inf/nan warnings would come twice, here and again
     # from the general path this sweep hands such a case to)
     if prim.jvp is None:
-        if prim.partials is None:
-            raise _NotHere                  # no tangent rule: the general path reports it
-        return prim.partials[k](ans, *args) * t
+        raise _NotHere                      # no tangent rule: the general path reports it
     if prim.variadic:
         return prim.jvp[0](t, ans, *args, argnum=k, **params)
     rule = prim.jvp[k]

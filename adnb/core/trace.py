@@ -23,6 +23,7 @@ import numpy as np
 
 from . import cost as _cost
 from .registry import UFUNCS
+from .standin import fill
 from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, install_float_fast_paths,
                      outer_process, shape_of, stub_of, unwrap)
 
@@ -403,18 +404,27 @@ def format_formula(node, names=None):
     """Write a node as a formula of its parents: ``v1 v2``, ``sin(v2)``, ``sum(v3, axis=0)``."""
     if node.prim is None:
         return "input"
-    ops = []
+    parts = []
     for p, a in zip(node.parents, node.args):
         if p >= 0:
-            ops.append(names[p] if names else f"v{p + 1}")
+            parts.append((names[p] if names else f"v{p + 1}", 5))
         else:
-            ops.append(format_const(a))
+            parts.append(const_part(a))
     params = node.params or {}
-    try:
-        return node.prim.formula.format(*ops, args=", ".join(ops), **params)
-    except (IndexError, KeyError):
+
+    def fallback(texts):
         extra = ", ".join(f"{k}={v!r}" for k, v in params.items())
-        return f"{node.prim.name}({', '.join(ops)}{', ' + extra if extra else ''})"
+        return f"{node.prim.name}({', '.join(texts)}{', ' + extra if extra else ''})"
+    return fill(node.prim.formula, parts, params, "book", fallback)[0]
+
+
+def const_part(c):
+    """A constant operand of a formula: its text and precedence (a negative number binds like a
+    product, so it is bracketed as a factor: v3 × (−1.0))."""
+    text = format_const(c)
+    if text.startswith("-") and np.ndim(c) == 0:
+        return "−" + text[1:], 2
+    return text, 5
 
 
 # ---- the float fast path of recording ----------------------------------------------------------

@@ -1,69 +1,18 @@
 """The local derivatives of each primitive written in the book's notation, for displays.
 
-The core stores local partials as functions (``Primitive.partials``); displays also need them as
-text: the edge v2 → v4 of Figure 8.4 carries ∂v4/∂v2 = cos(v2). ``partial_text(node, k, names)``
-writes ∂v/∂(argument k) with the parents' names substituted; ``rule_text`` gives the tangent /
-adjoint rule of a non-elementwise primitive (``matmul``: v̇ = v̇1 @ v2), which has no scalar
-partial.
+Nothing here knows any primitive's derivative: the text is the primitive's own rule (its block in
+``core/primitives/``) run on symbolic stand-ins (``core/standin.py``) and written with the
+primitives' display formulas. The edge v2 → v4 of Figure 8.4 carries ∂v4/∂v2 = cos(v2) because
+sin's partial is ``lambda ans, x: cos(x)``. ``partial_text(node, k, names)`` writes ∂v/∂(argument
+k) with the parents' names substituted; ``jvp_text``/``vjp_text`` give a contribution to a
+tangent or an adjoint (``matmul``: v̇ = v̇1 @ v2).
 """
 from __future__ import annotations
 
-from ..core.trace import format_const
+import numpy as np
 
-# ∂v/∂(argument k) per elementwise primitive. {0}, {1}, {2}: the arguments' names; {ans}: the
-# node's own name (the book reuses v5 = exp(v3) for ∂v5/∂v3, as AD does).
-BOOK_PARTIALS = {
-    "add": ("1", "1"),
-    "sub": ("1", "−1"),
-    "mul": ("{1}", "{0}"),
-    "div": ("1 / {1}", "−{ans} / {1}"),
-    "pow": ("{1} {0}^({1} − 1)", "{ans} ln({0})"),
-    "maximum": ("[{0} ≥ {1}]", "[{0} < {1}]"),
-    "minimum": ("[{0} ≤ {1}]", "[{0} > {1}]"),
-    "arctan2": ("{1} / ({1}² + {0}²)", "−{0} / ({1}² + {0}²)"),
-    "neg": ("−1",),
-    "abs": ("sign({0})",),
-    "exp": ("{ans}",),
-    "log": ("1 / {0}",),
-    "log1p": ("1 / (1 + {0})",),
-    "expm1": ("{ans} + 1",),
-    "sqrt": ("1 / (2 {ans})",),
-    "square": ("2 {0}",),
-    "reciprocal": ("−{ans}²",),
-    "sin": ("cos({0})",),
-    "cos": ("−sin({0})",),
-    "tan": ("1 + {ans}²",),
-    "arcsin": ("1 / √(1 − {0}²)",),
-    "arccos": ("−1 / √(1 − {0}²)",),
-    "arctan": ("1 / (1 + {0}²)",),
-    "sinh": ("cosh({0})",),
-    "cosh": ("sinh({0})",),
-    "tanh": ("1 − {ans}²",),
-    "where": ("—", "[{0}]", "1 − [{0}]"),
-}
-
-# Tangent contribution of argument k for non-elementwise primitives ({t}: that argument's
-# tangent, {0}, {1}: argument names, {ans}: the node). Adjoint rules: {g} is the node's adjoint.
-BOOK_JVP = {
-    "matmul": ("{t} @ {1}", "{0} @ {t}"),
-    "sum": ("Σ {t}",),
-    "reshape": ("reshape({t})",),
-    "transpose": ("{t}ᵀ",),
-    "broadcast_to": ("broadcast({t})",),
-    "getitem": ("{t}[…]",),
-    "cumsum": ("cumsum({t})",),
-    "inv": ("−{ans} {t} {ans}",),
-    "solve": ("solve({0}, −{t} {ans})", "solve({0}, {t})"),
-}
-BOOK_VJP = {
-    "matmul": ("{g} @ {1}ᵀ", "{0}ᵀ @ {g}"),
-    "sum": ("broadcast({g})",),
-    "reshape": ("reshape({g})",),
-    "transpose": ("{g}ᵀ",),
-    "broadcast_to": ("unbroadcast({g})",),
-    "getitem": ("scatter({g})",),
-    "inv": ("−{ans}ᵀ {g} {ans}ᵀ",),
-}
+from ..core.standin import render, rule_expression
+from ..core.trace import const_part, format_const
 
 
 def argument_names(node, names):
@@ -74,45 +23,76 @@ def argument_names(node, names):
     return out
 
 
-def _fill(template, node, names, **extra):
+def _fill(template, node, names):
     args = argument_names(node, names)
     try:
-        return template.format(*args, ans=names[node.index], **extra)
+        return template.format(*args, ans=names[node.index])
     except (IndexError, KeyError):
         return None
+
+
+def _number(v):
+    """A constant inside a rule: 1, 0.5, −2 (integral floats without their .0)."""
+    if np.ndim(v) == 0 and isinstance(v, (int, float, np.integer, np.floating, bool, np.bool_)):
+        x = float(v)
+        text = f"{x:g}".replace("-", "−")
+        return text, (2 if text.startswith("−") else 5)
+    if isinstance(v, tuple) and all(isinstance(i, (int, np.integer)) for i in v):
+        return str(tuple(int(i) for i in v)), 5                         # a shape
+    return const_part(v)
+
+
+def _render(expr, node, names, seed_name=None):
+    def leaf(key):
+        if key == "seed":
+            return seed_name, 5
+        if key == "ans":
+            return names[node.index], 5
+        k = key[1]
+        p = node.parents[k]
+        return (names[p], 5) if p >= 0 else const_part(node.args[k])
+    return render(expr, leaf, lambda prim, n, params: prim.formula, _number, "rule")
 
 
 def partial_text(node, k, names):
     """∂v/∂(argument k) of an elementwise node in book notation (``"cos(v2)"``, ``"v1"``, ``"1"``),
     or None if the primitive has no scalar local partial (matmul, sum, ...)."""
     prim = node.prim
-    if prim is None or not prim.elementwise:
+    if prim is None or not prim.elementwise or prim.partials is None:
         return None
-    table = BOOK_PARTIALS.get(prim.name)
-    if table is None or k >= len(table):
+    if k >= len(prim.partials) or prim.partials[k] is None:
+        return "—"
+    if prim.partials_text and prim.partials_text[k]:        # a partial that decides on values
+        text = _fill(prim.partials_text[k], node, names)
+        if text is not None:
+            return text
+    expr = rule_expression(prim.partials[k], node.ans, node.args)
+    if expr is None:
         return f"∂{names[node.index]}/∂{argument_names(node, names)[k]}"
-    return _fill(table[k], node, names)
+    return _render(expr, node, names)[0]
 
 
 def _group(text):
     """Bracket a compound partial inside a product: v̄6 · (1 − v6²), but v̄4 · cos(v2)."""
-    return f"({text})" if " " in text else text
+    bracketed = text.startswith("[") and text.endswith("]") and text.count("[") == 1
+    return f"({text})" if " " in text and not bracketed else text
 
 
 def jvp_text(node, k, names, tangent_name):
-    """The tangent contribution of argument k written out: elementwise ``v̇2 cos(v2)``, otherwise
-    the primitive's rule (``v̇1 @ v2``), or ``"<name> rule"`` when none is tabulated."""
-    return _contribution_text(node, k, names, tangent_name, BOOK_JVP, "t")
+    """The tangent contribution of argument k written out: elementwise ``v̇2 · cos(v2)``,
+    otherwise the primitive's rule (``v̇1 @ v2``), or ``"<name> rule"`` when it cannot be
+    written as one formula."""
+    return _contribution_text(node, k, names, tangent_name, "jvp")
 
 
 def vjp_text(node, k, names, adjoint_name):
     """The adjoint contribution of this node to its argument k: elementwise ``v̄5 · v5``,
     otherwise the primitive's rule (``v̄4 @ v2ᵀ``)."""
-    return _contribution_text(node, k, names, adjoint_name, BOOK_VJP, "g")
+    return _contribution_text(node, k, names, adjoint_name, "vjp")
 
 
-def _contribution_text(node, k, names, seed_name, rules, slot):
-    """seed × local partial for elementwise operations; the tabulated rule otherwise."""
+def _contribution_text(node, k, names, seed_name, which):
+    """seed × local partial for elementwise operations; the rule run on stand-ins otherwise."""
     p = partial_text(node, k, names)
     if p is not None:
         if p == "1":
@@ -120,12 +100,22 @@ def _contribution_text(node, k, names, seed_name, rules, slot):
         if p == "−1":
             return "−" + seed_name
         return f"{seed_name} · {_group(p)}"
-    table = rules.get(node.prim.name)
-    if table is not None:
-        t = _fill(table[min(k, len(table) - 1)], node, names, **{slot: seed_name})
-        if t:
-            return t
-    return f"{node.prim.name} rule({seed_name})"
+    prim = node.prim
+    rules = getattr(prim, which)
+    if rules is not None:
+        rule = rules[0] if prim.variadic else rules[min(k, len(rules) - 1)]
+        seed = node.args[k] if which == "jvp" else node.ans
+        expr = None if rule is None else rule_expression(
+            rule, node.ans, node.args, seed=_ones_like(seed), params=node.params,
+            argnum=k if prim.variadic else None)
+        if expr is not None:
+            return _render(expr, node, names, seed_name)[0]
+    return f"{prim.name} rule({seed_name})"
+
+
+def _ones_like(v):
+    s = getattr(v, "shape", None)
+    return np.ones(s) if s else 1.0
 
 
 def _index_text(idx):

@@ -22,63 +22,20 @@ from __future__ import annotations
 
 import keyword
 import re
-import string
 
 import numpy as np
 
 from . import _format as F
+from . import codegen_runtime as runtime
+from ..core.standin import render, rule_expression
 from .sweep import quiet
 
 __all__ = ["tangent_code", "adjoint_code", "compile_code"]
 
 _RUNTIME = "adnb.display.codegen_runtime"
-
-# Python mirrors of the core's rules. {0}, {1}, {2}: arguments; {ans}: the node's value;
-# {t}: an argument's tangent; {g}: the node's adjoint; other names: the node's params.
-_PRIMAL = {
-    "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
-    "neg": "-{0}", "matmul": "{0} @ {1}",
-    "abs": "absolute({0})", "maximum": "maximum({0}, {1})", "minimum": "minimum({0}, {1})",
-    "arctan2": "arctan2({0}, {1})", "where": "where({0}, {1}, {2})",
-    "sum": "np.sum({0}, axis={axes}, keepdims={keepdims})",
-    "reshape": "np.reshape({0}, {shape})", "transpose": "np.transpose({0}, {axes})",
-    "broadcast_to": "np.broadcast_to({0}, {shape})", "getitem": "{0}[{idx}]",
-}
-_UNARY = ("exp", "log", "log1p", "expm1", "sqrt", "square", "reciprocal", "sin", "cos", "tan",
-          "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh")
-for _name in _UNARY:
-    _PRIMAL[_name] = _name + "({0})"
-
-# local partials, used where the core derives the rules from them (v̇ += ∂v/∂v_k · v̇_k)
-_PARTIALS = {
-    "mul": ("{1}", "{0}"),
-    "pow": ("{1} * {0} ** ({1} - 1)", None),
-    "arctan2": ("{1} / ({1} * {1} + {0} * {0})", "-{0} / ({1} * {1} + {0} * {0})"),
-    "exp": ("{ans}",), "log": ("1.0 / {0}",), "log1p": ("1.0 / (1.0 + {0})",),
-    "expm1": ("{ans} + 1.0",), "sqrt": ("0.5 / {ans}",), "square": ("2.0 * {0}",),
-    "reciprocal": ("-{ans} * {ans}",), "sin": ("cos({0})",), "cos": ("-sin({0})",),
-    "tan": ("1.0 + {ans} * {ans}",), "arcsin": ("1.0 / sqrt(1.0 - {0} * {0})",),
-    "arccos": ("-1.0 / sqrt(1.0 - {0} * {0})",), "arctan": ("1.0 / (1.0 + {0} * {0})",),
-    "sinh": ("cosh({0})",), "cosh": ("sinh({0})",), "tanh": ("1.0 - {ans} * {ans}",),
-}
-# explicit tangent / adjoint rules of the core, written out
-_JVP = {
-    "add": ("{t}", "{t}"), "sub": ("{t}", "-{t}"), "neg": ("-{t}",),
-    "div": ("{t} / {1}", "-{t} * {ans} / {1}"),
-    "where": (None, "where({0}, {t}, 0.0)", "where({0}, 0.0, {t})"),
-    "matmul": ("{t} @ {1}", "{0} @ {t}"),
-    "sum": ("np.sum({t}, axis={axes}, keepdims={keepdims})",),
-    "reshape": ("np.reshape({t}, {shape})",), "transpose": ("np.transpose({t}, {axes})",),
-    "broadcast_to": ("np.broadcast_to({t}, {shape})",), "getitem": ("{t}[{idx}]",),
-}
-_VJP = {
-    "add": ("{g}", "{g}"), "sub": ("{g}", "-{g}"), "neg": ("-{g}",),
-    "div": ("{g} / {1}", "-{g} * {ans} / {1}"),
-    "where": (None, "where({0}, {g}, 0.0)", "where({0}, 0.0, {g})"),
-    "reshape": ("np.reshape({g}, {shape0})",), "transpose": ("np.transpose({g}, {inv_axes})",),
-    "broadcast_to": ("unbroadcast({g}, {shape0})",), "getitem": ("untake({g}, {idx}, {shape0})",),
-}
-_ATOM = re.compile(r"^[A-Za-z_][A-Za-z_0-9.]*$|^[0-9.]+$|^[A-Za-z_][A-Za-z_0-9.]*\([^()]*\)$")
+# (what a primitive's value is written as comes from its block: ``code=``, else the name of the
+# numpy ufunc it stands for, else ``apply("name", ...)``; its derivative statements are its own
+# rules run on symbolic stand-ins, core/standin.py)
 
 
 def _literal(v):
@@ -113,9 +70,6 @@ def _literal(v):
     raise TypeError(f"cannot write a {type(v).__name__} constant into generated code")
 
 
-_FIELDS = {}
-
-
 def _shape(v):
     """Shape of a value, fast for Python numbers (np.shape converts them to arrays first)."""
     if type(v) in (float, int, bool):
@@ -124,31 +78,26 @@ def _shape(v):
     return tuple(s) if s is not None else tuple(np.shape(v))
 
 
-def _fields(template):
-    """The named fields of a format template (cached: the same few templates recur)."""
-    got = _FIELDS.get(template)
-    if got is None:
-        got = _FIELDS[template] = {f for _, f, _, _ in string.Formatter().parse(template) if f}
-    return got
+_RUNTIME_CALL = re.compile(r"\b(" + "|".join(sorted(runtime.__all__, key=len, reverse=True)) +
+                           r")\(")
 
 
-_RUNTIME_NAMES = ("absolute", "maximum", "minimum", "arctan2", "where", "unbroadcast",
-                  "untake") + _UNARY
-_CALLS = {}
+def _template(prim, nargs, params):
+    """Python source template of a primitive's value: its block's ``code=``, the numpy ufunc it
+    stands for (``sin({0})``), or a call of the primitive by name."""
+    if prim.code is not None:
+        return prim.code
+    slots = ", ".join("{%d}" % i for i in range(nargs))
+    name = runtime.UFUNC_NAMES.get(prim.name)
+    if name is not None and not params:
+        return f"{name}({slots})"
+    extra = "".join(f", {k}={{{k}}}" for k in params)
+    return f"apply({prim.name!r}, {slots}{extra})"
 
 
-def _calls(template):
-    """Runtime functions a template calls (so the generated module imports them)."""
-    got = _CALLS.get(template)
-    if got is None:
-        got = _CALLS[template] = tuple(re.findall(r"\b(" + "|".join(_RUNTIME_NAMES) + r")\(",
-                                                  template))
-    return got
-
-
-def _group(expr):
-    """Bracket an expression unless it is a name, a number or a single call."""
-    return expr if _ATOM.match(expr) else f"({expr})"
+def _python_const(v):
+    text = _literal(v)
+    return text, (5 if not text.startswith("-") else 3)
 
 
 class _Writer:
@@ -163,8 +112,7 @@ class _Writer:
 
     # -- names ------------------------------------------------------------------------------
     def _input_names(self):
-        taken = set(_PRIMAL) | set(_UNARY) | {"np", "local_partial", "unbroadcast", "untake",
-                                              "apply", "jvp_rule", "vjp_rule"}
+        taken = set(runtime.__all__) | {"np"}
         names = []
         for j, i in enumerate(self.trace.inputs):
             name = self.nodes[i].name
@@ -198,116 +146,62 @@ class _Writer:
             return name
         return _literal(value)
 
-    def fill(self, template, node, **extra):
-        """Substitute a template: {0}, {1}: arguments; {ans}; params by name; {shapeK}: shape
-        of argument K; {inv_axes}: inverse permutation; ``extra`` ({t}, {g})."""
-        wanted = _fields(template)
-        fields = dict(extra)
-        params = node.params or {}
-        for key in wanted:
-            if key in fields or key.isdigit():
-                continue
-            if key == "ans":
-                fields[key] = f"v{node.index + 1}"
-            elif key.startswith("shape") and key[5:].isdigit():
-                fields[key] = _literal(tuple(_shape(node.args[int(key[5:])])))
-            elif key == "inv_axes":
-                fields[key] = _literal(tuple(int(x) for x in np.argsort(params["axes"])))
-            elif key in params:
-                fields[key] = _literal(params[key])
-            elif key == "idx" and len(node.args) > 1:
-                fields[key] = self.arg(node, 1)    # getitem(x, idx): the index as an argument
-        args = [self.arg(node, k) for k in range(len(node.args))]
-        return template.format(*args, **fields)
-
     def use(self, *names):
         self.helpers.update(names)
 
+    def _python(self, expr, node, seed_name=None):
+        """Python source of a stand-in expression of this node's rule (names, constants hoisted)."""
+        def leaf(key):
+            if key == "seed":
+                return seed_name, 5
+            if key == "ans":
+                return f"v{node.index + 1}", 5
+            text = self.arg(node, key[1])
+            return text, (3 if text.startswith("-") else 5)
+
+        def const(v):
+            text = self.const(v)
+            return text, (3 if text.startswith("-") else 5)
+        text = render(expr, leaf, _template, const, "python", _literal)[0]
+        self.use(*_RUNTIME_CALL.findall(text))
+        return text
+
     # -- statements ---------------------------------------------------------------------------
     def primal(self, node):
-        name = node.prim.name
-        if name == "pow":
-            base = node.args[0]
-            if isinstance(base, np.ndarray) or isinstance(node.args[1], np.ndarray):
-                return self.fill("np.power({0}, {1})", node)
-            return self.fill("{0} ** {1}", node)
-        tpl = _PRIMAL.get(name)
-        if tpl is None:
-            self.use("apply")
-            return self._generic("apply", node, [repr(name)])
-        self.use(*_calls(tpl))
-        return self.fill(tpl, node)
+        expr = ("op", node.prim, tuple(("leaf", ("arg", k)) for k in range(len(node.args))),
+                node.params or {})
+        return self._python(expr, node)
 
-    def _generic(self, helper, node, head):
-        args = [self.arg(node, k) for k in range(len(node.args))]
-        params = [f"{k}={_literal(v)}" for k, v in (node.params or {}).items()]
-        return f"{helper}(" + ", ".join(head + args + params) + ")"
-
-    def partial(self, node, k):
-        """Source of ∂v/∂(argument k), or a runtime call when there is no short formula."""
-        table = _PARTIALS.get(node.prim.name)
-        tpl = table[k] if table is not None and k < len(table) else None
-        if tpl is None:
-            self.use("local_partial")
-            args = ", ".join([f"v{node.index + 1}"] + [self.arg(node, j)
-                                                        for j in range(len(node.args))])
-            return f"local_partial({node.prim.name!r}, {k}, {args})"
-        self.use(*_calls(tpl))
-        return self.fill(tpl, node)
+    def _term(self, node, k, seed_name, which):
+        """Source of argument k's contribution: the primitive's rule, run on stand-ins, so the
+        statement does the core's operations in the core's order."""
+        prim = node.prim
+        rules = getattr(prim, which)
+        rule = None if rules is None else (rules[0] if prim.variadic else rules[k])
+        seed = node.args[k] if which == "jvp" else node.ans
+        expr = None if rule is None else rule_expression(
+            rule, node.ans, node.args, seed=np.ones(_shape(seed)) if _shape(seed) else 1.0,
+            params=node.params, argnum=k if prim.variadic else None)
+        if expr is None:                       # a rule that decides on values: call it
+            helper = which + "_rule"
+            self.use(helper)
+            return self._rule_call(helper, node, k, seed_name)
+        return self._python(expr, node, seed_name)
 
     def tangent_term(self, node, k, t):
-        """Source of argument k's contribution to v̇ (the core's rule, same operation order)."""
-        prim = node.prim
-        if prim.jvp is None and prim.partials is not None:
-            return f"{t} * {_group(self.partial(node, k))}"     # ∂v/∂v_k v̇_k (eq. 8.57)
-        table = _JVP.get(prim.name)
-        tpl = table[k] if table is not None and k < len(table) else None
-        if tpl is None:
-            self.use("jvp_rule")
-            return self._rule_call("jvp_rule", node, k, t)
-        if "where(" in tpl:
-            self.use("where")
-        return self.fill(tpl, node, t=t)
+        """Source of argument k's contribution to v̇ (∂v/∂v_k v̇_k, eq. 8.57)."""
+        return self._term(node, k, t, "jvp")
 
     def adjoint_term(self, node, k, g):
-        """Source of the contribution of v̄ (this node's adjoint g) to argument k's adjoint."""
-        prim = node.prim
-        if prim.vjp is None and prim.partials is not None:
-            expr = f"{g} * {_group(self.partial(node, k))}"      # v̄ ∂v/∂v_k (eq. 8.69)
-        else:
-            tpl = self._vjp_template(node, k)
-            if tpl is None:
-                self.use("vjp_rule")
-                return self._rule_call("vjp_rule", node, k, g)
-            for h in ("where", "unbroadcast", "untake"):
-                if h + "(" in tpl:
-                    self.use(h)
-            expr = self.fill(tpl, node, g=g)
-        if prim.elementwise:
+        """Source of the contribution of v̄ (this node's adjoint g) to argument k's adjoint
+        (v̄ ∂v/∂v_k, eq. 8.69), summed over broadcast axes as the sweep does."""
+        expr = self._term(node, k, g, "vjp")
+        if node.prim.elementwise and not expr.startswith("vjp_rule("):
             target = tuple(_shape(node.args[k]))
             if tuple(_shape(node.ans)) != target:
                 self.use("unbroadcast")        # sum over the axes broadcasting added
                 expr = f"unbroadcast({expr}, {_literal(target)})"
         return expr
-
-    def _vjp_template(self, node, k):
-        name = node.prim.name
-        if name == "matmul":
-            xs, ys = _shape(node.args[0]), _shape(node.args[1])
-            if len(xs) == 2 and len(ys) == 2:
-                return ("{g} @ {1}.T", "{0}.T @ {g}")[k]
-            if len(xs) == 1 and len(ys) == 1:
-                return ("{g} * {1}", "{g} * {0}")[k]
-            return None
-        if name == "sum":
-            axes, keepdims = node.params["axes"], node.params["keepdims"]
-            shape = tuple(_shape(node.args[0]))
-            if not keepdims and shape:
-                kshape = tuple(1 if i in axes else n for i, n in enumerate(shape))
-                return "np.broadcast_to(np.reshape({g}, %s), {shape0})" % _literal(kshape)
-            return "np.broadcast_to({g}, {shape0})"
-        table = _VJP.get(name)
-        return table[k] if table is not None and k < len(table) else None
 
     def _rule_call(self, helper, node, k, incoming):
         args = [self.arg(node, j) for j in range(len(node.args))]

@@ -3,7 +3,7 @@
 Generated tangent and adjoint programs are plain Python over numpy. They call these names so
 that every number is computed exactly as the sweeps compute it:
 
-* the elementary functions (``sin``, ``exp``, ``tanh``, ``where`` ...) are adnb's primitives
+* the elementary functions (``sin``, ``exp``, ``tanh``, ``where`` ..., by numpy's names) are adnb's primitives
   themselves: called on plain numbers they just compute (``math.sin`` for a Python float, as the
   trace did, ``np.sin`` for arrays);
 * ``local_partial(name, k, ans, *args)`` — ∂v/∂(argument k) of an elementwise primitive whose
@@ -15,22 +15,19 @@ that every number is computed exactly as the sweeps compute it:
 """
 from __future__ import annotations
 
-from ..core.registry import PRIMITIVES
+from ..core.registry import PRIMITIVES, UFUNCS
 from ..core.reverse import unbroadcast as _unbroadcast
 
-__all__ = ["sin", "cos", "tan", "exp", "log", "log1p", "expm1", "sqrt", "square", "reciprocal",
-           "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "absolute", "arctan2",
-           "maximum", "minimum", "where", "local_partial", "unbroadcast", "untake", "apply",
-           "jvp_rule", "vjp_rule"]
-
 _P = PRIMITIVES
-sin, cos, tan = _P["sin"], _P["cos"], _P["tan"]
-exp, log, log1p, expm1 = _P["exp"], _P["log"], _P["log1p"], _P["expm1"]
-sqrt, square, reciprocal = _P["sqrt"], _P["square"], _P["reciprocal"]
-arcsin, arccos, arctan = _P["arcsin"], _P["arccos"], _P["arctan"]
-sinh, cosh, tanh = _P["sinh"], _P["cosh"], _P["tanh"]
-absolute, arctan2 = _P["abs"], _P["arctan2"]
-maximum, minimum, where = _P["maximum"], _P["minimum"], _P["where"]
+#: primitive name -> the numpy ufunc name generated code calls it by (sin, absolute, maximum)
+UFUNC_NAMES: dict = {}
+for _ufunc, _prim in UFUNCS.items():
+    UFUNC_NAMES.setdefault(_prim.name, _ufunc.__name__)
+    globals().setdefault(_ufunc.__name__, _prim)      # every ufunc adnb knows, by numpy's name
+where = _P["where"]
+
+__all__ = sorted({n for n in UFUNC_NAMES.values()} | {"where", "local_partial", "unbroadcast",
+                                                       "untake", "apply", "jvp_rule", "vjp_rule"})
 
 
 def local_partial(name, k, ans, *args):
