@@ -62,6 +62,7 @@ class LearningPanels:
         for w in (explorer.mode, explorer.seed):
             w.observe(self._on_sweep_changed, names="value")
         explorer.step.observe(self._on_step, names="value")
+        self._traced = explorer.exploration
         self._watch_inputs()
         self.predict_toggle.value = bool(predict)
         self.geometry_toggle.value = bool(geometry) and self._geometry_possible()
@@ -142,7 +143,11 @@ class LearningPanels:
             s.observe(self._on_input, names="value")
 
     def _on_input(self, change):
-        # the explorer has re-traced (its observer ran first): new trace, new round
+        # the explorer's observer ran first: a new trace if it re-traced (it may wait for a
+        # button when re-running the cell has side effects; then nothing changed yet)
+        if self.explorer.exploration is self._traced:
+            return
+        self._traced = self.explorer.exploration
         if self.panel is not None:
             self._new_round()
         self._draw_geometry()
