@@ -304,6 +304,9 @@ def compare(student_grad, f, *args, rtol=1e-6, atol=1e-9):
     from .core.api import trace as record
     from .errors import ADNBError
     t = record(f, *args)
+    if len(t.outputs) != 1 or np.size(t.output_values[0]) != 1:
+        raise ADNBError("compare checks the gradient of a function with one scalar output; for "
+                        "several outputs compare each: compare(g, lambda *a: f(*a)[k], *args)")
     reverse = t.reverse()
     expected = [np.zeros(np.shape(a)) if reverse.adjoints[0][i] is None else reverse.adjoints[0][i]
                 for i, a in zip(t.inputs, args)]

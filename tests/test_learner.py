@@ -86,6 +86,8 @@ def test_compare_on_arrays_lists_the_wrong_entries():
     assert sorted(d.index for d in bad.differences) == [(0,), (1,)]
     with pytest.raises(adnb.ADNBError, match="one per argument"):
         compare(lambda W, b, x: right(W, b, x)[:2], layer, W, b, x)
+    with pytest.raises(adnb.ADNBError, match="one scalar output"):
+        compare(right, lambda W, b, x: np.tanh(W @ x + b), W, b, x)
     shape = compare(lambda W, b, x: (W, b, x[:2]), layer, W, b, x)
     assert any("shape" in p for p in shape.problems)
 

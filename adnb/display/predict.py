@@ -124,9 +124,10 @@ class Question:
         parts = [self.rule]
         if self.book and self.book != self.rule.split(" = ", 1)[-1]:
             parts.append(self.book)
-        if self.numbers:
+        value = _num(self.expected)
+        if self.numbers and self.numbers != value:
             parts.append(self.numbers)
-        parts.append(short(self.expected))
+        parts.append(value)
         return " = ".join(parts)
 
 
