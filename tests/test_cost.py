@@ -121,3 +121,90 @@ def test_cost_explorer_user_family_and_errors():
     w = CostExplorer(family=broken, max_dim=2, run=False)
     w.run_button.click()
     assert "no such network" in w.error.value and w.progress.bar_style == "danger"
+
+
+# ---- the figure at real size and one definition of the per-pass ratio (issue 14) ------------
+
+def test_pass_ratio_is_notebook_05s_definition():
+    import adnb
+
+    def f849(x1, x2):                           # eq. (8.49), as notebook 05 measures it
+        v3 = x1 * x2
+        return v3 + np.exp(v3) - np.sin(x2)
+    with adnb.count_cost() as cf:
+        adnb.jvp(f849, (1.0, 2.0), (1.0, 1.0))
+    r = C.pass_ratio(cf.ops["primal"], cf.ops["tangent"])
+    assert r == (cf.ops["primal"] + cf.ops["tangent"]) / cf.ops["primal"] and 2 <= r <= 3
+    # a CostPoint's ratio is the same quantity in flops, one pass's share of the derivative
+    f, x = C.network_family(1, 8)
+    p = C.measure(f, x, "jacfwd", timing=False)
+    assert p.passes == 1
+    with adnb.count_cost() as c:
+        adnb.jacfwd(f)(x)
+    assert p.pass_ratio == pytest.approx(C.pass_ratio(c.flops["primal"], c.flops["tangent"]))
+    for vary in ("D", "K"):
+        for q in C.cost_sweep(vary, dims=(1, 2, 4, 8), fixed=4, timing=False).points:
+            expected = (2.0, 2.9) if q.method != "central" else (1.0, 1.0)
+            assert expected[0] <= q.pass_ratio <= expected[1], q      # the book's 2–3× band
+            if q.method != "central":
+                assert q.pass_ratio == pytest.approx(1 + q.per_pass)
+    assert C.pass_ratio(10, 30, passes=3) == 2.0
+
+
+def _extent(artist, renderer):
+    b = artist.get_window_extent(renderer)
+    return (b.x0, b.y0, b.x1, b.y1)
+
+
+def test_figure_is_legible_at_notebook_width_with_legends_outside_the_axes():
+    d = C.cost_sweep("D", dims=(1, 2, 4, 8), fixed=4, timing=True, repeat=1)
+    k = C.cost_sweep("K", dims=(1, 2, 4, 8), fixed=4, timing=True, repeat=1)
+    mem = C.memory_growth(lengths=(1, 2, 4), width=4)
+    fig = C.plot_cost(d, k, mem)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    w_px, h_px = fig.get_size_inches() * fig.dpi
+    assert w_px <= 660                                    # two panels a row, notebook width
+    axes = [ax for ax in fig.axes if ax.axison]
+    assert len(axes) == 6
+    cols = {round(ax.get_position().x0, 2) for ax in axes}
+    assert len(cols) == 2                                 # a 2-column grid
+    boxes = [_extent(ax, renderer) for ax in axes]
+    legends = list(fig.legends) + [ax.get_legend() for ax in axes if ax.get_legend()]
+    assert len(legends) >= 3
+    for leg in legends:
+        lb = _extent(leg, renderer)
+        assert 0 <= lb[0] and lb[2] <= w_px + 1 and 0 <= lb[1] and lb[3] <= h_px + 1
+        for ax in axes:          # no legend over the plotting area of any panel
+            a = ax.get_window_extent(renderer)
+            assert not (lb[0] < a.x1 and a.x0 < lb[2] and lb[1] < a.y1 and a.y0 < lb[3]), \
+                (leg.get_texts()[0].get_text(), ax.get_title())
+    # every piece of text is at least 10 px at 100 % (points × dpi / 72)
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and
+                                    hasattr(a, "get_text") and a.get_text())]
+    assert texts and min(t.get_fontsize() * fig.dpi / 72 for t in texts) >= 10
+    # x tick labels and axis labels of neighbouring panels do not overlap each other
+    labels = [ax.xaxis.label for ax in axes] + [ax.title for ax in axes]
+    ext = [_extent(t, renderer) for t in labels if t.get_text()]
+    for i, a in enumerate(ext):
+        for b in ext[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+    ratio_ax = [ax for ax in axes if ax.get_title().startswith("one pass")][0]
+    assert "(primal + derivative) / primal" in ratio_ax.get_ylabel()
+    assert any("typically 2–3×" in t.get_text() for t in ratio_ax.get_legend().get_texts())
+
+
+def test_no_negative_zero_in_figure_numbers():
+    assert C.number_text(-0.0) == "0" and C.number_text(-0.0, ".2f") == "0.00"
+    assert C.number_text(-1.5) == "-1.5"
+
+
+def test_cost_explorer_slider_descriptions_are_not_cut():
+    pytest.importorskip("ipywidgets")
+    from adnb.widgets.cost import CostExplorer
+    w = CostExplorer(max_dim=4, fixed=2, timing=False, memory=False, run=False)
+    for s in (w.max_dim, w.fixed, w.hidden):
+        assert s.style.description_width == "initial", s.description
+    assert w.plot.layout.max_width == "none"             # natural size; the box scrolls

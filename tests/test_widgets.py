@@ -52,7 +52,8 @@ def test_parts_have_stable_classes(w):
 def test_flipping_the_mode_changes_the_table_and_graph(w):
     assert w.mode.value == "forward" and data_mode(w) == "forward"
     fwd_table, fwd_svg = w.table.value, w.graph.value
-    assert fwd_svg.startswith("<svg") and graph_state(w)[0] == ("forward", w.step.max)
+    assert fwd_svg.startswith('<div class="adnb-graph-view"') and "<svg" in fwd_svg
+    assert graph_state(w)[0] == ("forward", w.step.max)
     w.mode.value = "reverse"                         # what a click on "reverse" does
     assert data_mode(w) == "reverse"
     assert w.table.value != fwd_table and w.graph.value != fwd_svg
@@ -158,7 +159,8 @@ def test_static_fallback_mimebundle(w):
     assert "application/vnd.jupyter.widget-view+json" in b
     assert b["text/plain"] == w.exploration.to_text() and "0x" not in b["text/plain"]
     assert "adnb-trace" in b["text/html"]
-    assert '<div class="adnb-graph"><svg' in b["text/html"] and w.graph.value in b["text/html"]
+    assert '<div class="adnb-graph"><div class="adnb-graph-view"' in b["text/html"]
+    assert w.graph.value in b["text/html"]
     assert 'data-mode="reverse"' in b["text/html"] or "data-mode='reverse'" in b["text/html"]
 
 
@@ -173,7 +175,7 @@ def test_no_threads_and_no_matplotlib_needed():
     assert threading.active_count() == before
     code = ("import sys, numpy as np, adnb; e = adnb.explore(lambda x: np.sin(x) * x, 1.0);"
             "w = e.widget(graph=True); w.mode.value = 'reverse'; w.step.value = 1;"
-            "assert w.graph.value.startswith('<svg');"
+            "assert w.graph.value.startswith('<div class=\"adnb-graph-view\"');"
             "print('matplotlib' in sys.modules)")
     import subprocess
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -20,7 +20,10 @@ What this module lets you do (pure functions, no widgets):
 * ``cost_sweep(vary="D", dims=..., fixed=...)`` — points for each method along D or K, cached;
 * ``crossover(points)`` — where forward and reverse mode cost the same;
 * ``memory_growth(lengths)`` — bytes reverse mode keeps against trace length;
-* ``plot_cost(sweep_d, sweep_k, memory)`` — the figure; ``figure_png(fig)`` its PNG bytes;
+* ``pass_ratio(primal, derivative)`` — one pass relative to one evaluation, (primal + derivative)
+  / primal: the ratio the book calls "typically 2–3×", as notebook 05 measures it;
+* ``plot_cost(sweep_d, sweep_k, memory)`` — the figure, two panels a row with the legend outside
+  the axes; ``figure_png(fig)`` its PNG bytes;
 * ``text_progress`` — a progress callback that prints, for use outside widgets.
 """
 from __future__ import annotations
@@ -34,7 +37,7 @@ import numpy as np
 
 __all__ = ["METHODS", "CostPoint", "CostSweep", "network_family", "measure", "cost_sweep",
            "crossover", "memory_growth", "MemoryPoint", "plot_cost", "figure_png",
-           "text_progress", "clear_cache", "summary_text"]
+           "text_progress", "clear_cache", "summary_text", "pass_ratio", "number_text"]
 
 METHODS = ("jacfwd", "jacrev", "central")
 BOUND = 6.0             # §8.2.2: one pass costs at most ~6 evaluations of f
@@ -67,9 +70,17 @@ class CostPoint:
 
     @property
     def per_pass(self):
-        """Flops of one pass (excluding the evaluation) per evaluation of f: the §8.2.2 ratio."""
+        """Derivative flops of one pass (the evaluation excluded) per evaluation of f."""
         extra = self.flops - (self.primal_flops if self.method != "central" else 0)
         return extra / max(self.passes, 1) / max(self.primal_flops, 1)
+
+    @property
+    def pass_ratio(self):
+        """What one pass costs relative to evaluating f, as notebook 05 defines it:
+        (primal + derivative) / primal, the derivative being one pass's share (``pass_ratio``).
+        The book's "typically 2–3×, at most about 6×" (§8.2.2) is about this number. For
+        central differences, whose passes are evaluations of f, it is 1."""
+        return self.per_pass if self.method == "central" else 1.0 + self.per_pass
 
 
 @dataclass
@@ -166,6 +177,15 @@ def measure(f, x, method, repeat=3, timing=True):
 def clear_cache():
     """Forget every cached measurement."""
     _CACHE.clear()
+
+
+def pass_ratio(primal, derivative, passes=1):
+    """The cost of one derivative pass relative to one evaluation of f: (primal + derivative)
+    / primal, with ``derivative`` the work of ``passes`` passes (ops or flops of
+    ``adnb.count_cost``: e.g. ``pass_ratio(c.ops["primal"], c.ops["tangent"])``). Bishop &
+    Bishop §8.2.2: typically 2–3, at most about 6. One definition for the cost figure
+    (``CostPoint.pass_ratio``) and notebook 05."""
+    return (primal + derivative / max(passes, 1)) / max(primal, 1)
 
 
 def cost_sweep(vary="D", dims=(1, 2, 4, 8, 16, 32), fixed=8, family=None, methods=METHODS,
@@ -290,6 +310,12 @@ def text_progress(done, total, label, stream=None, width=24):
 _STYLE = {"jacfwd": dict(color="#1f77b4", marker="o", label="forward mode (jacfwd): D passes"),
           "jacrev": dict(color="#d62728", marker="s", label="reverse mode (jacrev): K passes"),
           "central": dict(color="#7f7f7f", marker="^", label="central differences: 2D evaluations")}
+_FONT = 10              # points; the figure is drawn at 80 dpi: 11 px text at 100 %
+
+
+def number_text(x, spec=".3g"):
+    """A number for a figure: never "-0" (the sign of a zero is noise)."""
+    return format(float(x) + 0.0, spec)
 
 
 def _plot_sweep(ax, sweep, attr, ylabel):
@@ -300,7 +326,8 @@ def _plot_sweep(ax, sweep, attr, ylabel):
     if attr == "flops":
         # §8.2.2: each pass ≤ 6 evaluations of f, so a Jacobian ≤ passes × 6 × cost(f)
         for m in ("jacfwd", "jacrev"):
-            pts = sorted((p for p in sweep.points if p.method == m), key=lambda p: getattr(p, sweep.vary))
+            pts = sorted((p for p in sweep.points if p.method == m),
+                         key=lambda p: getattr(p, sweep.vary))
             if pts:
                 ax.plot([getattr(p, sweep.vary) for p in pts],
                         [p.primal_flops * (1 + BOUND * p.passes) for p in pts],
@@ -309,25 +336,75 @@ def _plot_sweep(ax, sweep, attr, ylabel):
     x = crossover(sweep, attr=attr)
     if x is not None:
         ax.axvline(x, color="k", ls=":", lw=1)
-        ax.annotate(f"crossover {sweep.vary}≈{x:.3g}", (x, 0.95), xycoords=("data", "axes fraction"),
-                    ha="left", va="top", fontsize=8)
+        ax.annotate(f"crossover {sweep.vary}≈{number_text(x)}", (x, 0.95),
+                    xycoords=("data", "axes fraction"), ha="left", va="top", fontsize=_FONT - 1)
     other = "K" if sweep.vary == "D" else "D"
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
-    ax.set_xlabel(f"{sweep.vary} ({'inputs' if sweep.vary == 'D' else 'outputs'}), {other} = {sweep.fixed}")
-    ax.set_ylabel(ylabel)
+    what = "inputs" if sweep.vary == "D" else "outputs"
+    ax.set_xlabel(f"{sweep.vary} ({what}), {other} = {sweep.fixed}", fontsize=_FONT)
+    ax.set_ylabel(ylabel, fontsize=_FONT)
     ax.grid(True, which="major", alpha=0.3)
 
 
+def _plot_ratio(ax, sweeps):
+    """Panel 3: one pass relative to one evaluation, (primal + derivative) / primal."""
+    for sw in sweeps:
+        for m in ("jacfwd", "jacrev"):
+            pts = sorted((p for p in sw.points if p.method == m), key=lambda p: getattr(p, sw.vary))
+            if pts:
+                ax.plot([getattr(p, sw.vary) for p in pts], [p.pass_ratio for p in pts],
+                        ls="-" if sw.vary == "D" else "-.", color=_STYLE[m]["color"],
+                        marker=_STYLE[m]["marker"], ms=4, label=f"{m}, against {sw.vary}")
+    ax.axhline(BOUND, color="k", lw=1, label="≤ 6× bound (§8.2.2)")
+    ax.axhspan(2, 3, color="0.85", alpha=0.6, lw=0, label="typically 2–3×")
+    ax.set_xscale("log", base=2)
+    ax.set_ylim(0, BOUND * 1.2)
+    ax.set_title("one pass / one evaluation of f", fontsize=_FONT + 1)
+    ax.set_xlabel("dimension (D or K)", fontsize=_FONT)
+    ax.set_ylabel("(primal + derivative) / primal", fontsize=_FONT)
+    ax.legend(fontsize=_FONT - 1, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2,
+              frameon=False)
+
+
+def _plot_memory(ax, memory):
+    ns = [p.nodes for p in memory]
+    ax.plot(ns, [p.reverse_bytes for p in memory], color=_STYLE["jacrev"]["color"],
+            marker="s", label="reverse mode: kept for the backward sweep")
+    ax.plot(ns, [p.forward_bytes for p in memory], color=_STYLE["jacfwd"]["color"],
+            marker="o", label="forward mode (online): primal + tangent")
+    ax.set_xlabel("nodes in the trace", fontsize=_FONT)
+    ax.set_ylabel("bytes", fontsize=_FONT)
+    ax.set_title("memory as the trace grows", fontsize=_FONT + 1)
+    ax.legend(fontsize=_FONT - 1, loc="upper center", bbox_to_anchor=(0.5, -0.22),
+              frameon=False)
+    ax.grid(True, alpha=0.3)
+
+
+def _panels(sweeps, memory, timed):
+    """(kind, sweep) per panel, two a row: cost against D and K, ratio and memory, then the
+    wall-clock panels (secondary) last."""
+    panels = [("flops", s) for s in sweeps]
+    if sweeps:
+        panels.append(("ratio", None))
+    if memory:
+        panels.append(("memory", None))
+    if timed:
+        panels += [("seconds", s) for s in sweeps]
+    return panels
+
+
 def plot_cost(sweep_d=None, sweep_k=None, memory=None, fig=None, timing=True):
-    """The cost figure: flops (and time) against D and K, per-pass ratio, memory.
+    """The cost figure, two panels a row (legible at notebook width): flops against D and K,
+    one pass relative to one evaluation, memory, and (if timed) wall-clock time.
 
     Visual encoding: blue circles = forward mode (jacfwd), red squares = reverse mode (jacrev),
     grey triangles = central differences; dashed lines in the mode's colour = the §8.2.2 bound
     cost(f)·(1 + 6·passes); dotted black vertical line = crossover of forward and reverse mode.
-    Memory panel: red = bytes reverse mode keeps, blue = forward mode's live (primal, tangent).
-    Per-pass panel: flops of one pass / flops of f; the black line is the 6× bound and the grey
-    band the "typically 2–3×" of the book.
+    Ratio panel: (primal + derivative) / primal flops of one pass (``CostPoint.pass_ratio``, the
+    definition of notebook 05); the black line is the 6× bound and the grey band the book's
+    "typically 2–3×". Memory panel: red = bytes reverse mode keeps, blue = forward mode's live
+    (primal, tangent). The methods' legend sits under the panels, outside every axes.
 
     Args:
         sweep_d, sweep_k: ``CostSweep`` along D and along K (either may be None).
@@ -341,70 +418,37 @@ def plot_cost(sweep_d=None, sweep_k=None, memory=None, fig=None, timing=True):
     from matplotlib.figure import Figure
     sweeps = [s for s in (sweep_d, sweep_k) if s is not None]
     timed = timing and any(p.seconds is not None for s in sweeps for p in s.points)
-    # panels: flops per sweep, [time per sweep], the per-pass ratio, memory
-    panels = [("flops", s) for s in sweeps] + ([("seconds", s) for s in sweeps] if timed else [])
-    if sweeps:
-        panels.append(("ratio", None))
-    if memory:
-        panels.append(("memory", None))
-    ncols = 3 if len(panels) > 4 else max(len(panels), 1)
-    nrows = -(-len(panels) // ncols) if panels else 1
-    if timed and len(sweeps) == 2 and memory:
-        # row 1: flops against D and K, memory; row 2: time against D and K, ratio
-        panels = [panels[0], panels[1], panels[5], panels[2], panels[3], panels[4]]
+    panels = _panels(sweeps, memory, timed)
+    ncols = 2 if len(panels) > 1 else 1
+    nrows = max(-(-len(panels) // ncols), 1)
     if fig is None:
-        fig = Figure(figsize=(4.0 * ncols, 3.2 * nrows), dpi=72)
+        fig = Figure(figsize=(4.0 * ncols, 3.3 * nrows + 0.8), dpi=80, layout="constrained")
     fig.clear()
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax in axes[len(panels):]:
         ax.axis("off")
     for ax, (kind, s) in zip(axes, panels):
+        ax.tick_params(labelsize=_FONT - 1)
         if kind == "flops":
-            _plot_sweep(ax, s, "flops", "flops for the full Jacobian")
-            ax.set_title(f"cost against {s.vary}", fontsize=10)
+            _plot_sweep(ax, s, "flops", "flops, full Jacobian")
+            ax.set_title(f"cost against {s.vary}", fontsize=_FONT + 1)
         elif kind == "seconds":
             _plot_sweep(ax, s, "seconds", "seconds (best of runs)")
-            ax.set_title(f"time against {s.vary} (secondary)", fontsize=10)
+            ax.set_title(f"time against {s.vary} (secondary)", fontsize=_FONT + 1)
         elif kind == "ratio":
-            for sw in sweeps:
-                for m in ("jacfwd", "jacrev"):
-                    xs = [getattr(p, sw.vary) for p in sw.points if p.method == m]
-                    ys = [p.per_pass for p in sw.points if p.method == m]
-                    if xs:
-                        ax.plot(xs, ys, ls="-" if sw.vary == "D" else "-.",
-                                color=_STYLE[m]["color"], marker=_STYLE[m]["marker"], ms=4,
-                                label=f"{m}, against {sw.vary}")
-            ax.axhline(BOUND, color="k", lw=1)
-            ax.axhspan(2, 3, color="0.85", alpha=0.6, lw=0)
-            ax.set_xscale("log", base=2)
-            ax.set_ylim(0, BOUND * 1.25)
-            ax.set_title("one pass / one evaluation (≤ 6×, §8.2.2)", fontsize=10)
-            ax.set_xlabel("dimension")
-            ax.set_ylabel("flops per pass / flops of f")
-            ax.legend(fontsize=7, loc="center right")
+            _plot_ratio(ax, sweeps)
         else:
-            ns = [p.nodes for p in memory]
-            ax.plot(ns, [p.reverse_bytes for p in memory], color=_STYLE["jacrev"]["color"],
-                    marker="s", label="reverse mode: kept for the backward sweep")
-            ax.plot(ns, [p.forward_bytes for p in memory], color=_STYLE["jacfwd"]["color"],
-                    marker="o", label="forward mode (online): current primal + tangent")
-            ax.set_xlabel("nodes in the trace")
-            ax.set_ylabel("bytes")
-            ax.set_title("memory as the trace grows", fontsize=10)
-            ax.legend(fontsize=7)
-            ax.grid(True, alpha=0.3)
-    axes = [axes[:len(sweeps)]]
+            _plot_memory(ax, memory)
     handles, labels = [], []
-    for s_ax in axes[0][:len(sweeps)]:
-        h, lab = s_ax.get_legend_handles_labels()
-        for hh, ll in zip(h, lab):
-            if ll not in labels:
-                handles.append(hh)
-                labels.append(ll)
+    for ax, (kind, _) in zip(axes, panels):
+        if kind == "flops":
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
-        fig.subplots_adjust(bottom=0.24 if nrows == 1 else 0.14, wspace=0.35, hspace=0.45,
-                            left=0.07, right=0.98, top=0.93)
+        fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=_FONT - 1,
+                   frameon=False)
     return fig
 
 
@@ -425,12 +469,13 @@ def summary_text(sweep_d=None, sweep_k=None, memory=None):
             continue
         x = crossover(s)
         lines.append(f"against {s.vary} (other dimension {s.fixed}): crossover of forward and "
-                     f"reverse mode at {s.vary} ≈ {x:.3g}" if x is not None else
+                     f"reverse mode at {s.vary} ≈ {number_text(x)}" if x is not None else
                      f"against {s.vary} (other dimension {s.fixed}): no crossover in range")
-        lines.append(f"  {'method':<8} {'D':>5} {'K':>5} {'passes':>7} {'flops':>10} {'per pass':>9}")
+        lines.append(f"  {'method':<8} {'D':>5} {'K':>5} {'passes':>7} {'flops':>10} "
+                     f"{'pass / f':>9}")
         for p in sorted(s.points, key=lambda p: (getattr(p, s.vary), METHODS.index(p.method))):
             lines.append(f"  {p.method:<8} {p.D:>5} {p.K:>5} {p.passes:>7} {p.flops:>10} "
-                         f"{p.per_pass:>8.2f}×")
+                         f"{number_text(p.pass_ratio, '.2f'):>8}×")
     if memory:
         lines.append("memory: nodes -> bytes kept by reverse mode (forward mode keeps "
                      f"{memory[0].forward_bytes} bytes throughout)")

@@ -9,12 +9,13 @@ Lets you:
 * ``fold_graph(trace, max_nodes=200)`` — the same graph with loop iterations and repeated
   structure folded into box nodes when the trace is too big to draw (counts add up).
 * ``draw_graph(trace, ax=None, forward=None, reverse=None, step=None, mode=None)`` — draw it with
-  matplotlib in the book's layout: inputs left, outputs right, nodes layered by depth, edges
+  matplotlib in the book's layout: inputs first, outputs last, nodes layered by depth, edges
   labelled with ∂v_j/∂v_i, a sweep's state at step k highlighted. No Graphviz needed.
 * ``graph_png(...)`` / ``graph_svg(...)`` — the drawing as PNG bytes (matplotlib) or SVG text
   (written directly by ``adnb.display.svg``, no matplotlib: what widgets show).
 
-matplotlib is imported inside the drawing functions only.
+Both drawings use one layout, ``adnb.display.layout.graph_layout`` (layered, grandalf's
+Sugiyama layout, cached per trace). matplotlib is imported inside the drawing functions only.
 """
 from __future__ import annotations
 
@@ -23,35 +24,13 @@ import io
 import networkx as nx
 
 from . import _format as F
+from . import svg as _svg
 from ._rules import formula, jvp_text, op_symbol, partial_text
-from .folding import fold
+from .layout import (COLORS, NODE_PX, RADIUS, SMALL_PX, fold_groups, graph_from_groups,
+                     graph_layout, output_labels, title_text, value_text)
 from .sweep import local_partial, quiet, resolve_sweep
 
-__all__ = ["to_networkx", "fold_graph", "draw_graph", "graph_png", "graph_svg", "layout"]
-
-#: distance between columns (depths) and between nodes of a column, in node diameters / 0.44
-X_SPACING = 1.8
-Y_SPACING = 1.1
-#: above this many drawn nodes, edge labels are left out (they would overlap)
-EDGE_LABEL_LIMIT = 40
-
-_COLORS = {
-    "input": "#cfe5f7", "output": "#fcd9a8", "op": "#ffffff", "fold": "#eeeeee",
-    "done": "#b9e4b9", "current": "#ffe066", "pending": "#f2f2f2", "idle": "#ffffff",
-    "nonfinite": "#ff9d9d",
-}
-
-
-def _output_labels(trace):
-    """{node index: ["f1", ...]} for the outputs (the user's names where known)."""
-    out = {}
-    n_out = len(trace.outputs)
-    for k, o in enumerate(trace.outputs):
-        if o < 0:
-            continue
-        given = trace.output_names[k] if k < len(trace.output_names) else None
-        out.setdefault(o, []).append(given or (f"f{k + 1}" if n_out > 1 else "f"))
-    return out
+__all__ = ["to_networkx", "fold_graph", "draw_graph", "graph_png", "graph_svg"]
 
 
 def _depths(trace):
@@ -85,7 +64,7 @@ def to_networkx(trace, forward=None, reverse=None):
     """
     g = nx.DiGraph()
     names = [n.label for n in trace.nodes]
-    outs = _output_labels(trace)
+    outs = output_labels(trace)
     depth = _depths(trace)
     g.graph.update(function_name=trace.function_name,
                    inputs=[names[i] for i in trace.inputs],
@@ -132,29 +111,6 @@ def to_networkx(trace, forward=None, reverse=None):
 
 # ---- folding -----------------------------------------------------------------------------------
 
-def _groups(trace, max_nodes, keep):
-    """Contiguous index ranges to draw as one node each: single nodes, or folded runs."""
-    if max_nodes is None or len(trace.nodes) <= max_nodes:
-        return [(i, i + 1, None) for i in range(len(trace.nodes))]
-    segs = fold(trace, max_items=max_nodes, keep=keep)
-    out = []
-    for kind, item in segs:
-        if kind == "row":
-            out.append((item, item + 1, None))
-        else:
-            out.append((item.lo, item.hi, item))
-    return out
-
-
-def _fold_label(item):
-    n = item.hi - item.lo
-    if item.kind == "loop":
-        a, b = item.first_iteration, item.last_iteration
-        its = f"iteration {a}" if a == b else f"iterations {a}–{b}"
-        return f"⋯ {its}\nof {item.loop.count}\n({n} nodes)"
-    return f"⋯ v{item.lo + 1}–v{item.hi}\n({n} nodes)"
-
-
 def fold_graph(trace, max_nodes=200, keep=()):
     """The graph with loop iterations / repeated structure folded to at most about
     ``max_nodes`` nodes.
@@ -172,101 +128,19 @@ def fold_graph(trace, max_nodes=200, keep=()):
         to the trace length.
     """
     keep = set(keep) | {o for o in trace.outputs if o >= 0}
-    return graph_from_groups(trace, _groups(trace, max_nodes, keep))[0]
+    return graph_from_groups(trace, fold_groups(trace, max_nodes, keep))[0]
 
 
-def graph_from_groups(trace, groups):
-    """The folded DiGraph for ``groups`` of (lo, hi, fold item or None), and each trace node's
-    owner key; shared by ``fold_graph`` and the SVG writer (which caches its groups)."""
-    g = nx.DiGraph()
-    owner = [None] * len(trace.nodes)
-    folded = 0
-    for lo, hi, item in groups:
-        if item is None:
-            key = trace.nodes[lo].label
-            g.add_node(key, kind="node", count=1, lo=lo, hi=hi, index=lo, label=key)
-        else:
-            key = f"fold:{lo}-{hi}"
-            g.add_node(key, kind="fold", count=hi - lo, lo=lo, hi=hi, index=lo,
-                       label=_fold_label(item), fold=item)
-            folded += hi - lo
-        for i in range(lo, hi):
-            owner[i] = key
-    for n in trace.nodes:
-        for p in n.parents:
-            if p >= 0 and owner[p] != owner[n.index]:
-                g.add_edge(owner[p], owner[n.index])
-    g.graph.update(folded=folded, total=len(trace.nodes), function_name=trace.function_name)
-    return g, owner
-
-
-# ---- layout ------------------------------------------------------------------------------------
-
-def layout(g, outputs=()):
-    """Positions in the layout of Figures 8.4/8.5: x = depth (longest path from an input),
-    outputs moved to the last column, nodes in a column ordered to limit crossings.
-
-    Args:
-        g: a DAG whose nodes have an ``index`` attribute (``to_networkx`` or ``fold_graph``).
-        outputs: nodes to place in the rightmost column.
-
-    Returns:
-        dict node → (x, y).
-    """
-    order = sorted(g.nodes, key=lambda v: g.nodes[v].get("index", 0))
-    depth = {}
-    for v in order:
-        ps = [depth[u] for u in g.predecessors(v) if u in depth]
-        depth[v] = (max(ps) + 1) if ps else 0
-    last = max(depth.values(), default=0)
-    for v in outputs:
-        if v in depth and g.out_degree(v) == 0:
-            depth[v] = last
-    layers = {}
-    for v in order:
-        layers.setdefault(depth[v], []).append(v)
-    ypos = {}
-    for d in sorted(layers):
-        for k, v in enumerate(layers[d]):
-            ypos[v] = float(k)
-    # barycentre sweeps (left to right, then right to left) to reduce edge crossings
-    for _ in range(2):
-        for direction in (1, -1):
-            for d in sorted(layers, reverse=direction < 0):
-                nbrs = g.predecessors if direction > 0 else g.successors
-                def key(v):
-                    ys = [ypos[u] for u in nbrs(v)]
-                    return (sum(ys) / len(ys)) if ys else ypos[v]
-                layers[d].sort(key=key)
-                for k, v in enumerate(layers[d]):
-                    ypos[v] = float(k)
-    pos = {}
-    for d, vs in layers.items():
-        off = (len(vs) - 1) / 2.0
-        for k, v in enumerate(vs):
-            pos[v] = (X_SPACING * d, Y_SPACING * (off - k))
-    return pos
-
-
-# ---- drawing -----------------------------------------------------------------------------------
-
-def _node_text(trace, node):
-    lines = [node.label]
-    if node.prim is None:
-        if node.name:
-            lines.append(str(node.name))
-    else:
-        lines.append(op_symbol(node))
-    return "\n".join(lines)
-
+# ---- drawing with matplotlib (the layout of adnb.display.layout, in px) -------------------------
 
 def draw_graph(trace, ax=None, forward=None, reverse=None, step=None, mode=None, max_nodes=200,
-               edge_labels=None, values=None):
-    """Draw the computational graph in the layout of Bishop & Bishop Figures 8.4/8.5.
+               edge_labels=None, values=None, direction="auto"):
+    """Draw the computational graph in the layered layout of Bishop & Bishop Figures 8.4/8.5
+    (the same layout as ``graph_svg``: ``adnb.display.layout.graph_layout``).
 
     Args:
         trace: a ``Trace``.
-        ax: matplotlib Axes to draw into (default: a new pyplot figure).
+        ax: matplotlib Axes to draw into (default: a new pyplot figure sized to the graph).
         forward, reverse: sweep results; their values are written under the nodes.
         step, mode: highlight the state of the ``mode`` sweep ("forward"/"reverse") at ``step``
             (see ``adnb.display.sweep.sweep_state``); the result is computed if not given.
@@ -275,120 +149,46 @@ def draw_graph(trace, ax=None, forward=None, reverse=None, step=None, mode=None,
         edge_labels: write ∂v_j/∂v_i on the edges (default: when at most 40 nodes are drawn).
         values: write the primal (and tangent/adjoint) under each node (default: when at most
             40 nodes are drawn).
+        direction: "LR" (inputs left), "TB" (inputs on top) or "auto".
 
     Returns:
-        the matplotlib Axes.
+        the matplotlib Axes (data coordinates are the layout's pixels, y downwards).
 
-    Visual encoding:
-        * circles are variables, labelled v_i and their operation (× + − sin exp @ Σ ...);
-          inputs (light blue) on the left with the parameter name, outputs (orange, bold label)
-          on the right with an arrow to their name (f, f1, f2); columns are depths (longest path
-          from an input), so a node's parents are always to its left;
-        * arrows go from parent to child; a node with several outgoing arrows fans out (its
-          adjoint sums over them, eq. 8.69); edge labels are the local partials ∂v_j/∂v_i in
-          book notation with their value, or the tangent rule for non-elementwise operations;
-        * under each node: its value, and v̇ (forward) and/or v̄ (reverse) for the first seed;
-        * sweep at a step: green = done, yellow with a thick border = in progress, pale grey =
-          pending; red = inf/nan value;
-        * grey dashed boxes stand for folded nodes (loop iterations or runs), with counts.
+    Visual encoding: as ``adnb.display.svg.graph_svg`` — circles are variables labelled v_i and
+    their operation, inputs light blue, outputs orange with an arrow to their name; arrows go
+    from parent to child and are labelled with the local partial ∂v_j/∂v_i; under each node its
+    value and v̇/v̄; a sweep at a step colours nodes done (green), in progress (yellow, thick
+    border), pending (pale grey); red = inf/nan; grey dashed boxes are folded nodes.
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection, PatchCollection
-    from matplotlib.patches import Circle, FancyBboxPatch, Polygon
-
     mode, forward, reverse, state = resolve_sweep(trace, forward, reverse, step, mode)
-    keep = set(state.current) if state else set()
-    g = fold_graph(trace, max_nodes=max_nodes, keep=keep)
-    outs = _output_labels(trace)
-    out_keys = [trace.nodes[o].label for o in outs if trace.nodes[o].label in g]
-    pos = layout(g, out_keys)
-
+    keep = frozenset(state.current) if state else frozenset()
+    lay = graph_layout(trace, max_nodes=max_nodes, keep=keep, edge_labels=edge_labels,
+                       direction=direction)
+    values = lay.values if values is None else values
     if ax is None:
-        xs = [p[0] for p in pos.values()] or [0]
-        ys = [p[1] for p in pos.values()] or [0]
-        w = min(1.25 * (max(xs) - min(xs) + 2.0) + 0.5, 40)
-        h = min(1.25 * (max(ys) - min(ys) + 1.3) + 0.9, 30)
-        _, ax = plt.subplots(figsize=(w, h))
-    small = g.number_of_nodes() <= EDGE_LABEL_LIMIT
-    edge_labels = small if edge_labels is None else edge_labels
-    values = small if values is None else values
-    radius = 0.22
-    fs = 9 if small else 7
-
-    def color(d):
-        i = d["index"]
-        node = trace.nodes[i]
-        if F.is_nonfinite(node.ans):
-            return _COLORS["nonfinite"]
-        if state is not None:
-            return _COLORS[state.status(i)]
-        if node.prim is None:
-            return _COLORS["input"]
-        return _COLORS["output"] if i in outs else _COLORS["op"]
-
-    # edges: one collection of shafts, one of arrowheads (fast for a couple of hundred edges)
-    names = [n.label for n in trace.nodes]
-    shafts, heads = [], []
-    for u, v in g.edges:
-        a, b = _trim(pos[u], pos[v], _extent(g, u, radius), _extent(g, v, radius))
-        shafts.append((a, b))
-        heads.append(Polygon(_arrowhead(a, b), closed=True))
-        if edge_labels and g.nodes[u]["kind"] == "node" and g.nodes[v]["kind"] == "node":
-            txt = _edge_label(trace, g.nodes[u]["index"], g.nodes[v]["index"], names)
-            if txt:
-                (x0, y0), (x1, y1) = pos[u], pos[v]
-                ax.text(x0 + 0.42 * (x1 - x0), y0 + 0.42 * (y1 - y0), txt, fontsize=fs - 1.5,
-                        ha="center", va="center", color="#333366", zorder=3, parse_math=False,
-                        bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
-    for key in out_keys:                  # the output arrows: v7 → f1
-        x, y = pos[key]
-        a, b = (x + radius + 0.01, y), (x + 0.7, y)
-        shafts.append((a, b))
-        heads.append(Polygon(_arrowhead(a, b), closed=True))
-        ax.text(x + 0.74, y, ", ".join(outs[g.nodes[key]["index"]]), ha="left", va="center",
-                fontsize=fs, zorder=4, parse_math=False)
-    ax.add_collection(LineCollection(shafts, colors="#555555", linewidths=0.9, zorder=1))
-    ax.add_collection(PatchCollection(heads, facecolors="#555555", edgecolors="none", zorder=1))
-
-    # nodes: one collection of circles, one of fold boxes
-    circles, boxes = [], []
-    for key, (x, y) in pos.items():
-        d = g.nodes[key]
-        if d["kind"] == "fold":
-            boxes.append(FancyBboxPatch((x - 0.5, y - 0.32), 1.0, 0.64,
-                                        boxstyle="round,pad=0.02"))
-            ax.text(x, y, d["label"], ha="center", va="center", fontsize=fs - 2, zorder=4)
-            continue
-        i = d["index"]
-        node = trace.nodes[i]
-        current = state is not None and i in state.current
-        circles.append(Circle((x, y), radius, fc=color(d), ec="#b08800" if current else "#333333",
-                              lw=2.5 if current else 1.0))
-        label = _node_text(trace, node)
-        ax.text(x, y, label, ha="center", va="center", zorder=4, parse_math=False,
-                fontsize=fs if len(label.split("\n")[0]) <= 4 else fs - 2,
-                fontweight="bold" if i in outs else "normal")
-        if values:
-            vt = _value_text(trace, node, forward, reverse, mode, state)
-            if vt:
-                ax.text(x, y - radius - 0.04, vt, ha="center", va="top", fontsize=fs - 2,
-                        color="#444444", zorder=4, parse_math=False)
-    ax.add_collection(PatchCollection(circles, match_original=True, zorder=2))
-    if boxes:
-        ax.add_collection(PatchCollection(boxes, facecolors=_COLORS["fold"], edgecolors="#888888",
-                                          linestyles="--", zorder=2))
-    xs = [p[0] for p in pos.values()] or [0]
-    ys = [p[1] for p in pos.values()] or [0]
-    ax.set_xlim(min(xs) - 0.6, max(xs) + 1.4)
-    ax.set_ylim(min(ys) - 0.75, max(ys) + 0.55)
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(figsize=(max(lay.width, 200) / 72, (lay.height + 50) / 72))
+    _mpl_edges(ax, lay, trace, state)
+    values_of = ((lambda nd: value_text(trace, nd, forward, reverse, mode, state))
+                 if values else None)
+    _mpl_nodes(ax, lay, trace, state, values_of)
+    bottom = lay.height
+    keys = ([_svg.EDGE_KEY] if lay.labels or lay.omitted else []) + \
+        [f"\u2202{v}/\u2202{u}: {text}" for (u, v), text in lay.omitted]
+    for k, text in enumerate(keys):        # the key of the edge labels, as under the SVG
+        ax.text(8, lay.height + 4 + 14 * k, text, ha="left", va="top", fontsize=SMALL_PX,
+                parse_math=False, color="#333333")
+        bottom = lay.height + 4 + 14 * (k + 1)
+    ax.set_xlim(0, max(lay.width, 1.0))
+    ax.set_ylim(max(bottom, 1.0), 0)
     ax.set_aspect("equal", adjustable="box")
     ax.axis("off")
-    ax.set_title(_title(trace, g, state, mode), fontsize=10, parse_math=False)
+    ax.set_title(title_text(trace, lay.g, state, mode), fontsize=NODE_PX, parse_math=False)
     return ax
 
 
-def _arrowhead(a, b, length=0.09, width=0.055):
-    """The triangle of an arrowhead ending at b, pointing along a → b (data coordinates)."""
+def _arrowhead(a, b, length=8.0, width=4.5):
+    """The triangle of an arrowhead ending at b, pointing along a → b."""
     dx, dy = b[0] - a[0], b[1] - a[1]
     d = (dx * dx + dy * dy) ** 0.5 or 1.0
     ux, uy = dx / d, dy / d
@@ -396,70 +196,70 @@ def _arrowhead(a, b, length=0.09, width=0.055):
     return [b, (bx - uy * width, by + ux * width), (bx + uy * width, by - ux * width)]
 
 
-def _extent(g, key, radius):
-    """How far from its centre an arrow to this node must stop (circle or fold box)."""
-    return 0.52 if g.nodes[key]["kind"] == "fold" else radius + 0.01
+def _mpl_edges(ax, lay, trace, state):
+    """Edges (one collection), arrowheads, the active edges, labels and output arrows."""
+    from matplotlib.collections import LineCollection, PatchCollection
+    from matplotlib.patches import Polygon
 
-
-def _trim(p, q, ra, rb):
-    """The segment p → q shortened by ra at p and rb at q (arrows end at the node's rim)."""
-    dx, dy = q[0] - p[0], q[1] - p[1]
-    d = (dx * dx + dy * dy) ** 0.5 or 1.0
-    return (p[0] + dx * ra / d, p[1] + dy * ra / d), (q[0] - dx * rb / d, q[1] - dy * rb / d)
-
-
-def _edge_label(trace, i, j, names):
-    child = trace.nodes[j]
-    ks = [k for k, p in enumerate(child.parents) if p == i]
-    if not ks:
-        return ""
-    if child.prim.elementwise:
-        texts = [partial_text(child, k, names) for k in ks]
-        with quiet():
-            vals = [local_partial(child, k) for k in ks]
-        text = " + ".join(t for t in texts if t)
-        if all(v is not None for v in vals):
-            total = vals[0]
-            for v in vals[1:]:
-                total = total + v
-            num = F.short(total, digits=4)
-            if num != text:
-                text = f"{text} = {num}" if text not in ("1", "−1") else text
-        return text
-    return jvp_text(child, ks[0], names, "v\u0307" + str(i + 1))
-
-
-def _value_text(trace, node, forward, reverse, mode, state):
-    parts = [F.short(node.ans, digits=4, items=2)]
-    i = node.index
-    if forward is not None and forward.tangents and mode in (None, "forward"):
-        t = forward.tangents[0][i]
-        if state is not None and mode == "forward" and state.status(i) == "pending":
-            parts.append("v\u0307=·")
-        else:
-            parts.append("v\u0307=" + F.short(t, digits=4, items=2))
-    if reverse is not None and reverse.adjoints and mode in (None, "reverse"):
-        a = reverse.adjoints[0][i]
-        if state is not None and mode == "reverse" and state.status(i) == "pending":
-            parts.append("v\u0304=·")
-        else:
-            parts.append("v\u0304=" + F.short(a, digits=4, items=2))
-    return "\n".join(parts)
-
-
-def _title(trace, g, state, mode):
-    name = trace.function_name or "f"
-    title = f"Computational graph of {name}: {len(trace.inputs)} inputs, {trace.n_ops} operations"
-    if g.graph.get("folded"):
-        title += (f"\n{g.graph['folded']} of {len(trace.nodes)} nodes folded into "
-                  f"{sum(1 for v in g if g.nodes[v]['kind'] == 'fold')} grey box(es)")
+    lines = list(lay.edges.values()) + [[a, b] for _, a, b, *_ in lay.outputs]
+    heads = [Polygon(_arrowhead(p[-2], p[-1]), closed=True) for p in lines]
+    ax.add_collection(LineCollection(lines, colors="#555555", linewidths=0.9, zorder=1))
+    ax.add_collection(PatchCollection(heads, facecolors="#555555", edgecolors="none", zorder=1))
     if state is not None:
-        if state.finished:
-            title += f"\n{mode} sweep finished"
-        else:
-            cur = ", ".join(f"v{i + 1}" for i in state.current)
-            title += f"\n{mode} sweep, step {state.step} of {state.n_steps}: {cur}"
-    return title
+        active = [lay.edges[(lay.owner[p], lay.owner[c])] for c in state.current
+                  for p in set(trace.nodes[c].parents)
+                  if p >= 0 and (lay.owner[p], lay.owner[c]) in lay.edges]
+        ax.add_collection(LineCollection(active, colors="#b08800", linewidths=2.2, zorder=1))
+    for lab in lay.labels:
+        ax.text(lab.x, lab.y, "\n".join(lab.lines), fontsize=SMALL_PX, ha="center",
+                va="center", color="#333366", zorder=3, parse_math=False, linespacing=1.0,
+                bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
+    for _, _, _, text, at, anchor in lay.outputs:
+        ax.text(at[0], at[1], text, ha="left" if anchor == "start" else "center", va="center",
+                fontsize=NODE_PX, fontweight="bold", zorder=4, parse_math=False)
+
+
+def _node_color(trace, s, state):
+    node = trace.nodes[s.index]
+    if F.is_nonfinite(node.ans):
+        return COLORS["nonfinite"]
+    if state is not None:
+        return COLORS[state.status(s.index)]
+    return COLORS[s.role]
+
+
+def _mpl_nodes(ax, lay, trace, state, values_of):
+    """Circles and fold boxes (one collection each) and their texts."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Circle, FancyBboxPatch
+
+    circles, boxes = [], []
+    for s in lay.nodes.values():
+        if s.kind == "fold":
+            boxes.append(FancyBboxPatch((s.x - s.w / 2, s.y - s.h / 2), s.w, s.h,
+                                        boxstyle="round,pad=2"))
+            ax.text(s.x, s.y, "\n".join(s.lines), ha="center", va="center", fontsize=SMALL_PX,
+                    zorder=4, parse_math=False)
+            continue
+        current = state is not None and s.index in state.current
+        circles.append(Circle((s.x, s.y), RADIUS, fc=_node_color(trace, s, state),
+                              ec="#b08800" if current else "#333333", lw=2.5 if current else 1.0))
+        ax.text(s.x, s.y, "\n".join(s.lines), ha="center", va="center", zorder=4,
+                parse_math=False, fontsize=s.px, linespacing=1.0,
+                fontweight="bold" if s.role == "output" else "normal")
+        if s.name:
+            ax.text(s.x, s.y - RADIUS - 3, s.name, ha="center", va="bottom", fontsize=SMALL_PX,
+                    style="italic", color="#222255", zorder=4, parse_math=False)
+        vt = values_of(trace.nodes[s.index]) if values_of else ""
+        if vt:
+            x, y = (s.x + RADIUS + 4, s.y) if s.values_right else (s.x, s.y + RADIUS + 3)
+            ax.text(x, y, vt, ha="left" if s.values_right else "center",
+                    va="center" if s.values_right else "top", fontsize=SMALL_PX,
+                    color="#444444", zorder=4, parse_math=False, linespacing=1.0)
+    ax.add_collection(PatchCollection(circles, match_original=True, zorder=2))
+    if boxes:
+        ax.add_collection(PatchCollection(boxes, facecolors=COLORS["fold"], edgecolors="#888888",
+                                          linestyles="--", zorder=2))
 
 
 def _render(trace, fmt, dpi, kwargs):
@@ -472,9 +272,14 @@ def _render(trace, fmt, dpi, kwargs):
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     draw_graph(trace, ax=ax, **kwargs)
+    # one data unit is one pixel of the layout, one point of text one pixel at 72 dpi: the
+    # picture matches graph_svg's at 100 % (capped at 40 × 30 inches)
     x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    fig.set_size_inches(min(1.25 * (x1 - x0) + 0.5, 40), min(1.25 * (y1 - y0) + 0.9, 30))
+    y1, y0 = ax.get_ylim()
+    n_title = len(ax.get_title().split("\n"))
+    w, h = (x1 - x0) / 72, (y1 - y0 + 18 * n_title + 16) / 72
+    fig.set_size_inches(min(w, 40), min(h, 30))
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1 - (18 * n_title + 8) / 72 / h)
     # unhinted text rasterises about a third faster and looks the same at these sizes;
     # SVG keeps text as text (no glyph outlines): small files, quick to write
     rc = {"text.hinting": "none", "svg.fonttype": "none"}
@@ -508,10 +313,9 @@ def graph_svg(trace, forward=None, reverse=None, step=None, mode=None, **kwargs)
 
     Args:
         trace, forward, reverse, step, mode: as for ``draw_graph``.
-        **kwargs: max_nodes, edge_labels, values (as for ``draw_graph``).
+        **kwargs: max_nodes, edge_labels, values, direction (as for ``draw_graph``).
 
     Returns:
         str: one ``<svg>`` element (inline in HTML or saved as a file).
     """
-    from .svg import graph_svg as _graph_svg
-    return _graph_svg(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kwargs)
+    return _svg.graph_svg(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kwargs)

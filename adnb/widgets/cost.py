@@ -46,12 +46,16 @@ class CostExplorer(widgets.VBox):
         self._user_family = family
         self.results = {}
         self._png_cache = {}
+        # descriptions at their own width: the default 80 px cut "hidden width" to "hidden wi…"
+        full = {"description_width": "initial"}
         self.max_dim = widgets.SelectionSlider(options=_DIMS, value=_closest(max_dim),
-                                               description="max D, K")
+                                               description="max D, K", style=full)
         self.max_dim.add_class("adnb-cost-max")
-        self.fixed = widgets.IntSlider(value=fixed, min=1, max=64, description="other dim")
+        self.fixed = widgets.IntSlider(value=fixed, min=1, max=64, description="other dim",
+                                       style=full)
         self.fixed.add_class("adnb-cost-fixed")
-        self.hidden = widgets.IntSlider(value=hidden, min=1, max=64, description="hidden width")
+        self.hidden = widgets.IntSlider(value=hidden, min=1, max=64, description="hidden width",
+                                        style=full)
         self.hidden.add_class("adnb-cost-hidden")
         if family is not None:
             self.hidden.layout.display = "none"
@@ -62,17 +66,24 @@ class CostExplorer(widgets.VBox):
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="")
         self.progress.add_class("adnb-cost-progress")
         self.status = widgets.HTML().add_class("adnb-cost-status")
-        self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="980px"))
+        # the figure at its natural size (11 px text), scrolling sideways in a narrow panel
+        # rather than shrinking below legibility
+        self.plot = widgets.Image(format="png", layout=widgets.Layout(width="auto",
+                                                                      max_width="none"))
         self.plot.add_class("adnb-cost-plot")
+        plot_box = widgets.Box([self.plot], layout=widgets.Layout(overflow="auto",
+                                                                  max_width="100%"))
         self.summary = widgets.HTML().add_class("adnb-cost-summary")
         self.error = widgets.HTML(layout=widgets.Layout(display="none")).add_class("adnb-error")
         self.children = [
             widgets.HTML("<b>Cost of a full Jacobian of f: R<sup>D</sup> → R<sup>K</sup></b>: "
                          "forward mode takes D passes, reverse mode K passes, central "
                          "differences 2D evaluations (Bishop &amp; Bishop §8.2)"),
-            widgets.HBox([self.max_dim, self.fixed, self.hidden]),
-            widgets.HBox([self.timing, self.memory, self.run_button, self.progress, self.status]),
-            self.error, self.plot, self.summary]
+            widgets.HBox([self.max_dim, self.fixed, self.hidden],
+                         layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HBox([self.timing, self.memory, self.run_button, self.progress, self.status],
+                         layout=widgets.Layout(flex_flow="row wrap")),
+            self.error, plot_box, self.summary]
         self.add_class("adnb-widget")
         self.add_class("adnb-cost-explorer")
         self.run_button.on_click(self._on_run)
@@ -171,16 +182,17 @@ def _summary_html(d, k, mem):
     rows = []
     for s in (d, k):
         x = C.crossover(s)
-        cross = f"crossover at {s.vary} ≈ {x:.3g}" if x is not None else "no crossover in range"
+        cross = (f"crossover at {s.vary} ≈ {C.number_text(x)}" if x is not None
+                 else "no crossover in range")
         rows.append(f"<p>against {s.vary} (other dimension {s.fixed}): {cross}</p>")
         body = "".join(
             f"<tr><td>{p.method}</td><td>{p.D}</td><td>{p.K}</td><td>{p.passes}</td>"
-            f"<td>{p.flops}</td><td>{p.per_pass:.2f}×</td>"
+            f"<td>{p.flops}</td><td>{C.number_text(p.pass_ratio, '.2f')}×</td>"
             f"<td>{'' if p.seconds is None else f'{p.seconds * 1e3:.3f}'}</td></tr>"
             for p in sorted(s.points, key=lambda p: (getattr(p, s.vary), C.METHODS.index(p.method))))
         rows.append("<details><summary>numbers</summary><table class='adnb-cost-table'><tr>"
                     "<th>method</th><th>D</th><th>K</th><th>passes</th><th>flops</th>"
-                    "<th>per pass / f</th><th>ms</th></tr>" + body + "</table></details>")
+                    "<th>(primal + derivative) / primal</th><th>ms</th></tr>" + body + "</table></details>")
     if mem:
         rows.append("<p>memory: reverse mode keeps "
                     + ", ".join(f"{p.reverse_bytes} B at {p.nodes} nodes" for p in mem)

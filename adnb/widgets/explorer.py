@@ -49,9 +49,10 @@ def sweep_order(trace, mode, result=None):
 
 
 def render_graph_svg(trace, forward=None, reverse=None, step=None, mode=None, **kw):
-    """``adnb.display.graph.graph_svg`` (SVG text; no matplotlib needed)."""
-    from ..display.graph import graph_svg
-    return graph_svg(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kw)
+    """``adnb.display.svg.graph_html``: the SVG graph in a box that scrolls to the node in
+    progress (no matplotlib needed)."""
+    from ..display.svg import graph_html
+    return graph_html(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kw)
 
 
 def _guarded(method):
