@@ -113,11 +113,11 @@ class LearningPanels:
         ex = self.explorer
         ex.table.value = self.panel.table_html()
         if self.panel.step is not None and getattr(ex, "_show_graph", False):
-            from ..display.graph import graph_svg
+            from ..display.svg import graph_html        # what the explorer shows, no numbers
             mode = ex.mode.value
             kw = {"forward": ex.result} if mode == "forward" else {"reverse": ex.result}
-            ex.graph.value = graph_svg(ex.exploration.trace, step=self.panel.step, mode=mode,
-                                       values=False, **kw)
+            ex.graph.value = graph_html(ex.exploration.trace, step=self.panel.step, mode=mode,
+                                        values=False, **kw)
 
     def _on_step(self, change):
         if self.panel is not None:
