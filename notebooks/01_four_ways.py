@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -33,7 +33,6 @@
 # Every claim is checked by an `assert`, so if a cell runs, the claim held on your machine.
 
 # %%
-import contextlib
 import math
 
 import matplotlib.pyplot as plt
@@ -41,6 +40,7 @@ import numpy as np
 import sympy as sp
 
 import adnb
+from adnb import course
 
 plt.rcParams.update({"figure.figsize": (5.5, 3.6), "figure.dpi": 80})
 
@@ -160,20 +160,19 @@ fig, ax = plt.subplots()
 ax.loglog(eps, err_fwd, "o-", ms=3, label=f"forward, slope {slope_fwd:.2f}")
 ax.loglog(eps, err_cen, "s-", ms=3, label=f"central, slope {slope_cen:.2f}")
 ax.set(xlabel="step ε", ylabel="|error|", title="Finite-difference error (cf. Fig. 8.2)")
-ax.invert_xaxis()
 ax.legend()
 plt.show()
 print(f"fitted slopes: forward {slope_fwd:.3f} on [1e-4, 1e-1], central {slope_cen:.3f} on [1e-3, 1e-1]")
-print(f"smallest error: forward {err_fwd.min():.1e} at ε = {best_fwd:.0e}, "
-      f"central {err_cen.min():.1e} at ε = {best_cen:.0e}")
+print(f"smallest error (round-off: digits vary with the maths library): forward ~{err_fwd.min():.1e} "
+      f"at ε ~{best_fwd:.0e}, central ~{err_cen.min():.1e} at ε ~{best_cen:.0e}")
 
 # %% [markdown]
 # What the measurement says, checked:
 #
-# * on the right of the plot truncation error dominates: slope 1 for forward, 2 for central
-#   differences (Fig. 8.2 of the book shows the same two lines);
+# * on the right of the plot (large steps) truncation error dominates: slope 1 for forward, 2 for
+#   central differences (Fig. 8.2 of the book shows the same two lines);
 # * the central difference is far more accurate at the same step;
-# * to the left, round-off takes over: $f(x+\epsilon)$ and $f(x)$ agree in almost all their
+# * to the left (small steps), round-off takes over: $f(x+\epsilon)$ and $f(x)$ agree in almost all their
 #   digits, the subtraction cancels them, and the error *grows* as $\epsilon$ shrinks. The best
 #   step is near $\sqrt{u} \approx 10^{-8}$ for forward and $u^{1/3} \approx 10^{-5}$ for central
 #   differences ($u \approx 2.2\times10^{-16}$ is the float64 unit round-off).
@@ -181,6 +180,7 @@ print(f"smallest error: forward {err_fwd.min():.1e} at ε = {best_fwd:.0e}, "
 # Round-off digits depend on the maths library, so we assert slopes and orderings, not digits.
 
 # %%
+assert not ax.xaxis_inverted()                # large steps on the right, as described above
 assert abs(slope_fwd - 1.0) < 0.1, slope_fwd
 assert abs(slope_cen - 2.0) < 0.1, slope_cen
 assert np.all(err_cen[eps >= 1e-4] < err_fwd[eps >= 1e-4])            # central wins where truncation rules
@@ -283,35 +283,10 @@ assert math.isclose(value_48, exact, rel_tol=1e-14)
 # Now automatic differentiation. adnb records each elementary operation once, then runs the chain
 # rule over that record. To count its `exp` and `log` calls we wrap adnb's own `exp` and `log`
 # primitives with counters for the duration of one gradient computation — all **five** partial
-# derivatives at once, by one reverse pass:
+# derivatives at once, by one reverse pass (`adnb.course.counting_primitives` does the wrapping):
 
 # %%
-@contextlib.contextmanager
-def counting(*names):
-    """Temporarily wrap adnb primitives so that every evaluation of them is counted."""
-    counts = dict.fromkeys(names, 0)
-    saved = {}
-    for name in names:
-        prim = adnb.PRIMITIVES[name]
-        saved[name] = (prim.impl, prim.scalar_impl)
-
-        def wrap(fn, name=name):
-            if fn is None:
-                return None
-
-            def counted(*args, **kwargs):
-                counts[name] += 1
-                return fn(*args, **kwargs)
-            return counted
-        prim.impl, prim.scalar_impl = wrap(prim.impl), wrap(prim.scalar_impl)
-    try:
-        yield counts
-    finally:
-        for name, (impl, scalar_impl) in saved.items():
-            adnb.PRIMITIVES[name].impl, adnb.PRIMITIVES[name].scalar_impl = impl, scalar_impl
-
-
-with counting("exp", "log") as counts_ad, adnb.count_cost() as cost:
+with course.counting_primitives("exp", "log") as counts_ad, adnb.count_cost() as cost:
     grads = adnb.grad(net, argnums=(0, 1, 2, 3, 4))(*point.values())
 print(f"adnb: {counts_ad['exp']} exp and {counts_ad['log']} log calls for ALL five partials, "
       f"{cost.reverse_passes} reverse pass")

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -212,13 +212,29 @@ for n in (2, 3, 4):
     print(f"--- trace of L{n}:\n{tn}")
     assert tn.n_ops == 3 * (n - 1)                  # three lines per step: 1 − v, 4·v, (4v)·(1 − v)
 
+# %% jupyter={"outputs_hidden": true, "source_hidden": true}
 # Derivatives without simplification: the product rule applied to each step,
 #   L'_{n+1} = 4 L'_n (1 − L_n) + 4 L_n (−L'_n),
-# with L_n itself substituted as a formula:
+# with L_n and L'_n substituted as formulas, written out as text so that nothing collects terms
+# (SymPy's diff would: it prints L2' as 4 − 8x). SymPy only checks each one against its own diff.
 xs = sp.Symbol("x")
-for n in range(1, 5):
-    print(f"L{n}' =", sp.diff(logistic(xs, n), xs))
 
+
+def wrap(e):
+    return e if e.isalnum() else f"({e})"
+
+
+L_text, dL_text, sizes = "x", "1", []
+for n in range(1, 5):
+    print(f"L{n}  = {L_text}\nL{n}' = {dL_text}\n")
+    assert sp.expand(sp.sympify(dL_text) - sp.diff(sp.sympify(L_text), xs)) == 0
+    sizes.append((len(L_text), len(dL_text)))
+    L_text, dL_text = (f"4*{wrap(L_text)}*(1 - {wrap(L_text)})",
+                       f"4*{wrap(dL_text)}*(1 - {wrap(L_text)}) + 4*{wrap(L_text)}*(-{wrap(dL_text)})")
+print("characters, L_n and L_n':", sizes)
+assert sizes[3][0] / sizes[2][0] < 2.5 < sizes[3][1] / sizes[2][1]      # L' grows faster than L
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true}
 # The function as a formula doubles with every step; the derivative formula grows by about three
 # times; the trace grows by three lines. Exact values at x = 3/10 (fractions: no rounding), from
 # the step-by-step recurrence L'_{n+1} = 4 L'_n (1 − 2 L_n) that AD effectively evaluates:

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -26,12 +26,11 @@
 # AD. Building $H$ itself costs $O(W^2)$.
 
 # %%
-import time
-
 import matplotlib.pyplot as plt
 import numpy as np
 
 import adnb
+from adnb import course
 
 plt.rcParams.update({"figure.figsize": (5.5, 3.6), "figure.dpi": 80})
 
@@ -74,7 +73,8 @@ print("H =\n", H)
 # hand, $H = \begin{pmatrix} 4e^2 & 3e^2 + 1 \\ 3e^2 + 1 & e^2 + \sin 2 \end{pmatrix}$,
 # $Hv = (e^2 - 1,\ 2e^2 + 1 - \sin 2)$. `adnb.hvp(f, x, v, method=...)` packages both; by default it
 # runs forward over reverse on one recorded trace (a tangent sweep, then an adjoint sweep that
-# carries each adjoint's tangent and never forms the gradient itself), usually the fastest.
+# carries each adjoint's tangent and never forms the gradient itself), which is faster on array
+# code like the networks below and about even elsewhere.
 
 # %%
 e2 = np.exp(2)
@@ -111,18 +111,8 @@ def flops(fn):
         out = fn()
     return sum(c.flops.values()), c, out
 
-
-def best_time(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
-rows = []
-for M in (2, 4, 8, 16, 32):
+# %%
+def second_order_cost(M):
     E, W = make_error(M)
     w, u = 0.5 * rng.standard_normal(W), rng.standard_normal(W)
     fl_g, _, _ = flops(lambda: adnb.grad(E)(w))
@@ -131,28 +121,28 @@ for M in (2, 4, 8, 16, 32):
     fl_H, cH, Hm = flops(lambda: adnb.hessian(E)(w))
     assert np.allclose(hv1, hv2, rtol=1e-12, atol=1e-12) and np.allclose(Hm @ u, hv1, rtol=1e-10, atol=1e-10)
     assert cH.forward_passes == W
-    t_g, t_hv, t_H = (best_time(lambda: adnb.grad(E)(w)), best_time(lambda: adnb.hvp(E, w, u)),
-                      best_time(lambda: adnb.hessian(E)(w), repeat=2))
-    rows.append((W, fl_fr / fl_g, fl_rf / fl_g, fl_H / fl_g, t_hv / t_g, t_H / t_g))
+    t_g = course.best_time(lambda: adnb.grad(E)(w))
+    return {"W": W, "Hv fwd-rev / grad": fl_fr / fl_g, "Hv rev-fwd / grad": fl_rf / fl_g,
+            "H / grad": fl_H / fl_g,
+            "time Hv / grad": course.best_time(lambda: adnb.hvp(E, w, u)) / t_g,
+            "time H / grad": course.best_time(lambda: adnb.hessian(E)(w), repeat=2) / t_g}
 
-rows = np.array(rows)
-print("   W   flops / gradient:  Hv (fwd-rev)  Hv (rev-fwd)  full H     time / gradient:  Hv     H")
-for W, a, b, c, d, e in rows:
-    print(f"{int(W):4d}  {a:30.2f}  {b:12.2f}  {c:7.1f}  {d:22.1f}  {e:5.1f}")
 
-slope_hv = np.polyfit(np.log(rows[:, 0]), np.log(rows[:, 1]), 1)[0]
-slope_H = np.polyfit(np.log(rows[:, 0]), np.log(rows[:, 3]), 1)[0]
-fig, ax = plt.subplots()
-ax.loglog(rows[:, 0], rows[:, 3], "s-", label=f"full Hessian (slope {slope_H:.2f})")
-ax.loglog(rows[:, 0], rows[:, 1], "o-", label=f"one Hv, forward-over-reverse (slope {slope_hv:.2f})")
-ax.loglog(rows[:, 0], rows[:, 2], "^-", label="one Hv, reverse-over-forward")
-ax.set(xlabel="number of weights W", ylabel="flops / flops of one gradient",
-       title="Second derivatives, relative to a gradient")
-ax.legend()
+second = course.sweep(second_order_cost, (2, 4, 8, 16, 32), key="M")
+print("flops (and time) relative to one gradient:")
+print(second)
+course.plot_loglog(second["W"], {"full Hessian": second["H / grad"],
+                                 "one Hv, forward-over-reverse": second["Hv fwd-rev / grad"],
+                                 "one Hv, reverse-over-forward": second["Hv rev-fwd / grad"]},
+                   xlabel="number of weights W", ylabel="flops / flops of one gradient",
+                   title="Second derivatives, relative to a gradient")
 plt.show()
 
 # %%
-assert np.all((rows[:, 1] > 1) & (rows[:, 1] < 6) & (rows[:, 2] > 1) & (rows[:, 2] < 6))   # Hv: O(1) gradients
+hv_fr, hv_rf = second["Hv fwd-rev / grad"], second["Hv rev-fwd / grad"]
+slope_hv, slope_H = second.slope("W", "Hv fwd-rev / grad"), second.slope("W", "H / grad")
+print(f"log–log slopes against W: one Hv {course.number(slope_hv, '.2f')}, full H {slope_H:.2f}")
+assert np.all((hv_fr > 1) & (hv_fr < 6) & (hv_rf > 1) & (hv_rf < 6))   # Hv: O(1) gradients
 assert abs(slope_hv) < 0.1                            # ... independent of W, so Hv is O(W)
 assert abs(slope_H - 1) < 0.1                         # H: O(W) gradients, so O(W²)
 
@@ -197,6 +187,7 @@ def lm_gap(w):
     return np.linalg.norm(H - J.T @ J) / np.linalg.norm(H)
 
 
+# %%
 w = 0.5 * rng.standard_normal(3 * M + 1)
 gap_before, E_before = lm_gap(w), error(w)
 

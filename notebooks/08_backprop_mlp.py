@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -138,7 +138,7 @@ assert adnb.check_grads(error, params)
 # %% [markdown]
 # Backpropagation *is* reverse mode specialised to this network: $\delta_k$ and $\delta_j$ are the
 # adjoints $\bar a$ of the pre-activations (the book defines $\delta_j \equiv \partial E_n/\partial
-# a_j$, eq. (8.5)), and the last step multiplies each adjoint by the value the weight was
+# a_j$, eq. (8.8)), and the last step multiplies each adjoint by the value the weight was
 # multiplied with. adnb derives the same sweep from the forward code alone: the hand derivation
 # is no longer needed — but it is a good way to see what the sweep does.
 #

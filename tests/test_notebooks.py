@@ -16,7 +16,15 @@ For every ``notebooks/NN_*.ipynb`` (and ``solutions.ipynb`` if present):
   diff are reviews of the notebook;
 * no stored output names this machine (absolute paths, kernel temp files, host name, memory
   addresses);
-* the stored outputs exist (nbval and static viewers need them).
+* the stored outputs exist (nbval and static viewers need them);
+* every **number** a notebook prints (stdout, ``text/plain``, ``text/latex``) is what a fresh run
+  prints, in every cell, not only the checked ones -- so stored outputs cannot silently drift
+  from the code (nbval-lax compares nothing). See ``numbers_differ`` for the tolerance: one unit
+  in the last printed digit, rounding-level values (|x| <= 1e-12) equal, and numbers written
+  ``~12.3`` skipped: that is how the notebooks and ``adnb.course`` mark what a clock or an
+  allocator measured (prompt numbers and package versions are skipped too);
+* no code cell is longer than 30 lines: measurement plumbing belongs in ``adnb.course``, so each
+  cell shows one idea and its result.
 
 This module is the one place that executes the notebooks in the main suite; ``pyproject.toml``
 therefore does not also collect ``notebooks/`` with nbval (``python -m pytest notebooks/`` still
@@ -39,6 +47,7 @@ NB_DIR = ROOT / "notebooks"
 SANITIZE_CFG = ROOT / "tests" / "nbval_sanitize.cfg"
 TIME_LIMIT = 60.0          # seconds per notebook, kernel start included
 TEXT_MIMES = ("text/plain", "text/html", "text/latex", "text/markdown")
+MAX_CELL_LINES = 30
 
 
 def notebook_paths():
@@ -170,6 +179,84 @@ def comparable(outputs):
     return [(k, sanitize(v)) for k, v in res]
 
 
+# ---- every printed number against a fresh run ---------------------------------------------------
+
+NUMBERED_MIMES = ("text/plain", "text/latex")
+VOLATILE_NUMBER = re.compile(r"~\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+PROMPT_NUMBER = re.compile(r"\bIn ?\[\d+\]")        # the explorer names its cell: In[4]
+# installed versions (00_index prints them): the environment's, not a result of the notebook
+PACKAGE_VERSION = re.compile(r"(?i)\b(adnb|numpy|matplotlib|networkx|sympy|ipywidgets|ipython|python) "
+                             r"v?\d+(?:\.\d+)+[\w.+-]*")
+# a number not glued to a name on its left (v3, x1 and L2 are names, not numbers)
+NUMBER = re.compile(r"(?<![A-Za-z_\d.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+ROUNDING_LEVEL = 1e-12
+NEGATIVE_ZERO = re.compile(r"(?<![\w.])[-−]0(?:\.0*)?(?:[eE][-+]?\d+)?(?![\d.])")
+
+
+def printed_numbers(outputs):
+    """The numbers of a cell's textual outputs, in order, as their printed strings.
+
+    Streams (stdout) and the ``text/plain``/``text/latex`` of results; HTML and images are left
+    out (the HTML fallbacks repeat the text/plain numbers, with layout numbers around them).
+    Sanitised first as in strict nbval; ``~``-marked (measured) numbers, prompt numbers ``In[4]``
+    and installed package versions (``numpy 2.4.0``) are dropped.
+    """
+    texts = []
+    for out in outputs:
+        if out.output_type == "stream" and out.name == "stdout":
+            texts.append(out.text)
+        elif out.output_type in ("execute_result", "display_data"):
+            texts += [out.data[m] for m in NUMBERED_MIMES if m in out.get("data", {})]
+    text = PACKAGE_VERSION.sub(r"\1 <version>", PROMPT_NUMBER.sub("In[N]", sanitize("".join(texts))))
+    return NUMBER.findall(VOLATILE_NUMBER.sub("~", text))
+
+
+def _last_digit(token):
+    """The value of one unit in the last printed digit of ``token`` (0 for an integer)."""
+    mantissa, _, exponent = token.lower().partition("e")
+    if "." not in mantissa and not exponent:
+        return 0.0
+    decimals = len(mantissa.partition(".")[2])
+    return 10.0 ** (int(exponent or 0) - decimals)
+
+
+def numbers_differ(stored, fresh):
+    """Is the printed number ``fresh`` a different value than ``stored``?
+
+    Equal when they differ by at most one unit in the last printed digit (a rounding flip, e.g.
+    a last bit of ``exp`` on another CPU), or when both are at rounding level (|x| <= 1e-12:
+    the error of an exact method is noise). Integers must match exactly.
+    """
+    a, b = float(stored), float(fresh)
+    if abs(a) <= ROUNDING_LEVEL and abs(b) <= ROUNDING_LEVEL:
+        return False
+    unit = max(_last_digit(stored), _last_digit(fresh))
+    return abs(a - b) > unit * (1 + 1e-9)
+
+
+def drifted_numbers(stored_nb, fresh_nb):
+    """Cells whose printed numbers differ between two runs of one notebook, as messages."""
+    found = []
+    for i, (s, f) in enumerate(zip(stored_nb.cells, fresh_nb.cells)):
+        if s.cell_type != "code":
+            continue
+        a, b = printed_numbers(s.get("outputs", [])), printed_numbers(f.get("outputs", []))
+        head = s.source.strip().splitlines()[0][:60] if s.source.strip() else ""
+        if len(a) != len(b):
+            found.append(f"cell {i} ({head!r}) prints {len(b)} numbers, its stored output {len(a)}")
+            continue
+        bad = [(x, y) for x, y in zip(a, b) if numbers_differ(x, y)]
+        if bad:
+            found.append(f"cell {i} ({head!r}): stored -> fresh " + ", ".join(f"{x} -> {y}" for x, y in bad[:6]))
+    return found
+
+
+def long_cells(nb, limit=MAX_CELL_LINES):
+    return [(i, len(c.source.splitlines()), c.source.strip().splitlines()[0][:60])
+            for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and len(c.source.splitlines()) > limit]
+
+
 # ---- jupytext pairing ------------------------------------------------------------------------------
 
 def _cell_key(cell):
@@ -232,6 +319,63 @@ if pytest is not None:
                     f"cell {i} of {path.name} ({s.source[:60]!r}) prints something else than its stored "
                     f"output; if the change is intended, re-store with `python tests/test_notebooks.py "
                     f"{path.stem}`")
+
+    @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+    def test_printed_numbers_match_a_fresh_run(path):
+        stored = nbformat.read(path, as_version=4)
+        fresh, _ = executed(path)
+        assert len(stored.cells) == len(fresh.cells)
+        found = drifted_numbers(stored, fresh)
+        assert not found, (
+            f"{path.name}: stored outputs no longer match what the code prints (mark a number "
+            f"measured by a clock with '~'; otherwise re-store with `python tests/test_notebooks.py "
+            f"{path.stem}`):\n" + "\n".join(found))
+
+    @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+    def test_no_code_cell_is_longer_than_30_lines(path):
+        found = long_cells(nbformat.read(path, as_version=4))
+        assert not found, (f"{path.name}: code cells over {MAX_CELL_LINES} lines (move measurement "
+                           f"plumbing into adnb.course): {found}")
+
+    @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+    def test_no_negative_zero_is_printed(path):
+        """-0.0 is a rounding artefact a learner should not have to puzzle over (figures: see
+        adnb.course.number, which the course's figure labels go through)."""
+        hits = [f"cell {i}: …{t[max(m.start() - 40, 0):m.end() + 10]!r}"
+                for i, t in _output_texts(nbformat.read(path, as_version=4)) for m in NEGATIVE_ZERO.finditer(t)]
+        assert not hits, "\n".join(hits)
+
+    def test_the_drift_check_sees_a_changed_number_and_nothing_else():
+        """The comparison fails on a changed value, a value gone missing, a changed integer; it
+        passes a last-digit rounding flip, rounding-level noise and a ~-marked measurement."""
+        v4 = nbformat.v4
+
+        def nb_printing(*texts):
+            return v4.new_notebook(cells=[v4.new_code_cell("", outputs=[
+                v4.new_output("stream", name="stdout", text=t)]) for t in texts])
+
+        stored = nb_printing("Hv (fwd-rev) 2.61  time ~12.3 ms", "error 1.1e-16, v3 = 2.5",
+                             "y = 2.1175839730963104", "passes: 4", "In[5]: 16.7781",
+                             "adnb 0.1.0; numpy 2.4.0, networkx 3.5")
+        same = nb_printing("Hv (fwd-rev) 2.61  time ~48.0 ms", "error 2.2e-16, v3 = 2.5",
+                           "y = 2.1175839730963105", "passes: 4", "In[4]: 16.7781",
+                           "adnb 0.2.0; numpy 2.5.1rc1, networkx 3.6")
+        assert drifted_numbers(stored, same) == []
+        for cell, text in [(0, "Hv (fwd-rev) 2.63  time ~12.3 ms"), (1, "error 1.1e-06, v3 = 2.5"),
+                           (2, "y = 2.1175839730963124"), (3, "passes: 5"), (4, "In[5]: 16.7791"),
+                           (1, "error 1.1e-16")]:
+            changed = nb_printing("Hv (fwd-rev) 2.61  time ~12.3 ms", "error 1.1e-16, v3 = 2.5",
+                                  "y = 2.1175839730963104", "passes: 4", "In[5]: 16.7781",
+                                  "adnb 0.1.0; numpy 2.4.0, networkx 3.5")
+            changed.cells[cell].outputs[0].text = text
+            found = drifted_numbers(stored, changed)
+            assert len(found) == 1 and found[0].startswith(f"cell {cell} "), (text, found)
+
+    def test_the_length_check_counts_lines():
+        v4 = nbformat.v4
+        nb = v4.new_notebook(cells=[v4.new_code_cell("x = 1\n" * 30), v4.new_code_cell("x = 1\n" * 31),
+                                    v4.new_markdown_cell("text\n" * 40)])
+        assert [i for i, _, _ in long_cells(nb)] == [1]
 
     @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
     def test_paired_script_is_in_sync(path):

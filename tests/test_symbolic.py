@@ -51,6 +51,8 @@ def test_softplus_derivative_is_eq_8_48_and_swells():
     assert r.n_shared >= 3 and r.cse_ops < r.derivative_ops / 4     # redundancy: 6 shared, 16 ops
     assert r.adjoint_ops <= 3 * r.trace_length              # AD: all five partials, linear cost
     assert "shared sub-expressions" in r.table()
+    assert str(r) == r.table() and "SwellReport(" not in str(r)      # print(report) reads as a table
+    assert f"{r.derivative_ops:6d} operations" in str(r)
 
 
 def test_logistic_map_exercise_8_14():

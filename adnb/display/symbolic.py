@@ -164,6 +164,9 @@ class SwellReport:
             f"  after common sub-expressions:  {self.cse_ops:6d} operations "
             f"({self.n_shared} shared sub-expressions)"])
 
+    def __str__(self):              # print(report): the table, not the dataclass repr
+        return self.table()
+
     def _repr_html_(self):
         import html
         return "<pre>" + html.escape(self.table()) + "</pre>"
