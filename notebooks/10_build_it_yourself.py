@@ -201,7 +201,8 @@ assert check_tanh.ok
 # receives. Nothing crashes. Wherever a variable has one child the numbers stay right — but $v_3$
 # has two children ($v_5$ and $v_6$) and $v_2$ has two ($v_3$ and $v_4$). (tinygrad shipped this
 # bug in 2020.)
-#
+
+# %% [markdown]
 # **Predict, then run.** Which adjoint is the first to go wrong, and what value will it have?
 
 # %%

@@ -441,3 +441,25 @@ def test_autodiff_magic_predict_flag():
         assert not plain.predict and not plain.widget().learning.predicting
     finally:
         InteractiveShell.clear_instance()
+
+
+# ---- "predict, then run" moments in the course ---------------------------------------------------
+
+def test_course_notebooks_have_predict_then_run_moments():
+    nbformat = pytest.importorskip("nbformat")
+    from pathlib import Path
+    nb_dir = Path(__file__).resolve().parent.parent / "notebooks"
+    index = "\n".join(c.source for c in nbformat.read(nb_dir / "00_index.ipynb", as_version=4).cells
+                      if c.cell_type == "markdown")
+    listed = index.split("## Predict, then run", 1)[1].split("\n## ", 1)[0]
+    for name in ("03_forward_mode", "04_reverse_mode", "05_cost_vs_dimension", "06_control_flow",
+                 "07_hessian_vector_products", "08_backprop_mlp", "10_build_it_yourself"):
+        cells = nbformat.read(nb_dir / f"{name}.ipynb", as_version=4).cells
+        moments = [i for i, c in enumerate(cells)
+                   if c.cell_type == "markdown" and c.source.startswith("**Predict, then run.**")]
+        assert len(moments) >= 2, f"{name}: {len(moments)} predict-then-run moments"
+        for i in moments:            # the next code cell shows the measured answer
+            nxt = next(c for c in cells[i + 1:] if c.cell_type == "code")
+            assert nxt.outputs, f"{name}: the cell after moment {i} shows nothing"
+        assert f"({name}.ipynb)" in listed, f"the index does not list {name}'s moments"
+        assert listed.split(f"({name}.ipynb)")[1].split("\n")[0].count("·") >= 1
