@@ -12,6 +12,11 @@ from .errors import (ADNBError, ADNBWarning, CutDerivativeError, InPlaceError, M
 from .numerical import forward_difference, central_difference, numerical_grad, numerical_jacobian
 from .testing import check_grads
 from .explore import explore, explore_cell
+# bending the rules (issue 15): custom derivatives, stop_gradient, checkpointing, transposition
+from .core.custom import custom_jvp, custom_vjp, stop_gradient
+from .core.checkpoint import checkpoint, remat, checkpoint_loop
+from .core.linearize import linearize, linear_transpose, NotLinearError
+from .errors import CustomRuleError
 
 __version__ = "0.1.0"
 
@@ -22,7 +27,8 @@ __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian
            "InPlaceError", "MissingRuleError", "NonDifferentiablePointWarning",
            "NonScalarOutputError", "NotDifferentiableTypeError", "UnsupportedOperationError",
            "load_ipython_extension", "unload_ipython_extension", "explore", "explore_cell",
-           "exercise"]
+           "custom_jvp", "custom_vjp", "stop_gradient", "checkpoint", "remat", "checkpoint_loop",
+           "linearize", "linear_transpose", "NotLinearError", "CustomRuleError", "exercise"]
 
 
 def exercise(f, *args, mode="reverse", blanks="all", seed=None):

@@ -41,3 +41,8 @@ class ADNBWarning(UserWarning):
 
 class NonDifferentiablePointWarning(ADNBWarning):
     """The derivative does not exist where it was asked for (sqrt or log at 0, ...)."""
+
+
+class CustomRuleError(ADNBError, TypeError):
+    """A user-defined derivative rule (custom_jvp, custom_vjp) is missing, used where it does
+    not apply, or returns the wrong number or shapes of values."""

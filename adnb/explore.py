@@ -923,15 +923,19 @@ def jacobian_html(e, filled=None, highlight=None, by="column"):
 
 def code_html(trace, mode):
     """Generated tangent/adjoint code (adnb.display.codegen) as HTML, if available."""
+    from .errors import UnsupportedOperationError
     try:
         from .display.codegen import adjoint_code, tangent_code
     except ImportError:
         return '<p class="adnb-code">(generated code needs adnb.display.codegen)</p>'
     out = []
-    if mode in ("forward", "both"):
-        out.append("<b>tangent code (forward mode)</b><pre>" + html.escape(tangent_code(trace)) + "</pre>")
-    if mode in ("reverse", "both"):
-        out.append("<b>adjoint code (reverse mode)</b><pre>" + html.escape(adjoint_code(trace)) + "</pre>")
+    try:
+        if mode in ("forward", "both"):
+            out.append("<b>tangent code (forward mode)</b><pre>" + html.escape(tangent_code(trace)) + "</pre>")
+        if mode in ("reverse", "both"):
+            out.append("<b>adjoint code (reverse mode)</b><pre>" + html.escape(adjoint_code(trace)) + "</pre>")
+    except UnsupportedOperationError as e:      # custom rules: no code to generate
+        out = [f"<p>{html.escape(str(e))}</p>"]
     return '<div class="adnb-code">' + "".join(out) + "</div>"
 
 

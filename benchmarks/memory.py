@@ -115,7 +115,36 @@ def _adnb(steps):
         out["kept_explore"] = adnb.trace(f, x0, Wm).kept_bytes() / denom
     except Exception as e:
         out["kept_explore_error"] = f"{type(e).__name__}: {e}"
+    try:
+        out["checkpoint"] = _adnb_checkpointed(steps, peak_f, x0, Wm)
+    except Exception as e:
+        out["checkpoint_error"] = f"{type(e).__name__}: {e}"
     return out
+
+
+def _adnb_checkpointed(steps, peak_f, x0, Wm):
+    """The same chain through ``adnb.checkpoint_loop`` with ⌈√steps⌉-step segments: the tape
+    keeps the segment inputs, and the sweep one segment's activations at a time."""
+    import adnb
+
+    def f(x, Wm):
+        return np.sum(adnb.checkpoint_loop(_w5_step, x, steps, "sqrt", (Wm,)))
+    vg = adnb.value_and_grad(f, argnums=(0, 1))
+    peak_vg = _peak_tracemalloc(lambda: vg(x0, Wm))
+    plain = adnb.value_and_grad(W.w5_function(steps), argnums=(0, 1))(x0, Wm)
+    got = vg(x0, Wm)
+    err = W.check_error(W.flat(got), [np.array([plain[0]]), plain[1][0].ravel(),
+                                      plain[1][1].ravel()])
+    with adnb.count_cost() as cost:
+        vg(x0, Wm)
+    loop_ops = 2 * steps            # matmul and tanh per step
+    return {"per_step": _per_step(peak_vg, peak_f, steps), "peak_vg": peak_vg,
+            "segments": -(-steps // int(np.ceil(np.sqrt(steps)))),
+            "extra_forward": cost.recomputed_ops / loop_ops, "err": err}
+
+
+def _w5_step(x, Wm):
+    return np.tanh(x @ Wm)
 
 
 def _autograd(steps):

@@ -561,6 +561,12 @@ def w5_table(res, cfg, add_target):
             if "kept_explore" in m:
                 rows.append(["adnb explore trace kept_bytes()", "", "",
                              f"{m['kept_explore']:.2f}", "", "", "", "kept_bytes / (steps × act)"])
+            c = m.get("checkpoint")
+            if c:
+                rows.append([f"adnb checkpoint_loop, √n: {c['segments']} segments", "",
+                             f"{c['peak_vg'] / 2**20:.1f}", f"{c['per_step']:.2f}", "", "",
+                             "ok" if c["err"] <= CHECK_TOL else f"err {c['err']:.1e}",
+                             f"tracemalloc; +{c['extra_forward']:.2f} forward passes"])
         if s == "torch" and "kept_saved" in m:
             rows.append(["torch saved tensors (saved_tensors_hooks)", "", "",
                          f"{m['kept_saved']:.2f}", "", "", "", "distinct saved storages"])

@@ -39,6 +39,7 @@
 # | 06 | [Control flow](06_control_flow.ipynb) | §8.2 | loops, branches, recursion, `while` — AD vs central differences |
 # | 07 | [Hessian–vector products](07_hessian_vector_products.ipynb) | §8.1.6, end of §8.2.2 | mixed mode both ways, $Hv$ in $O(W)$, outer-product approximation |
 # | 08 | [Backprop in an MLP](08_backprop_mlp.ipynb) | §8.1.2–8.1.3, §8.1.5 | Algorithm 8.1 by hand = reverse mode; the network Jacobian both ways |
+# | 09 | [Bending the rules](09_bending_the_rules.ipynb) | beyond §8.2 | `custom_jvp`/`custom_vjp`, `stop_gradient`, checkpointing ($O(n)$ → $O(\sqrt n)$ memory), reverse = linearize + transpose |
 # | 10 | [Build reverse mode yourself](10_build_it_yourself.ipynb) | §8.2.2, eqs. (8.68)–(8.76) | a scalar `Value`, topological order, the adjoint sweep in ~40 lines, checked by `adnb.testing.compare`; the overwrite bug caught; a vectorised layer |
 #
 # Solutions to Exercises 8.13–8.18 sit in collapsed cells under a **Solution** heading (click the

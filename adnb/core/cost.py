@@ -27,6 +27,8 @@ class Cost:
         sweeps: python-level sweeps actually run (a vectorised forward sweep counts once).
         tape_bytes: largest number of bytes the reverse sweep kept for one recorded trace.
         tape_nodes: nodes recorded on reverse-mode traces.
+        recomputed_ops / recomputed_flops: primal operations run again by checkpointed
+            functions during reverse sweeps (included in ``ops["primal"]`` too).
     """
     ops: dict = field(default_factory=lambda: {"primal": 0, "tangent": 0, "adjoint": 0})
     flops: dict = field(default_factory=lambda: {"primal": 0, "tangent": 0, "adjoint": 0})
@@ -35,6 +37,8 @@ class Cost:
     sweeps: int = 0
     tape_bytes: int = 0
     tape_nodes: int = 0
+    recomputed_ops: int = 0
+    recomputed_flops: int = 0
 
     @property
     def total_ops(self):
@@ -86,6 +90,8 @@ def _size(x):
 
 def record(prim, args, ans, params):
     """Attribute one evaluated primitive to the active counters (called only when counting)."""
+    if getattr(prim, "counted_inside", False):
+        return          # a custom function or checkpoint: its inside was counted op by op
     ph = PHASE[-1]
     fl = prim.flops(ans, *args, **params) if prim.flops is not None else _size(ans)
     for c in ACTIVE:

@@ -93,6 +93,11 @@ def vjp_text(node, k, names, adjoint_name):
 
 def _contribution_text(node, k, names, seed_name, which):
     """seed × local partial for elementwise operations; the rule run on stand-ins otherwise."""
+    if getattr(node.prim, "kind", None) is not None:     # a custom rule: written from the rule
+        from .custom import rule_text
+        t = rule_text(node, k, names, seed_name, "t" if which == "jvp" else "g")
+        if t is not None:
+            return t
     p = partial_text(node, k, names)
     if p is not None:
         if p == "1":

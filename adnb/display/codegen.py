@@ -106,6 +106,7 @@ class _Writer:
     def __init__(self, trace):
         self.trace = trace
         self.nodes = trace.nodes
+        _refuse_custom_rows(self.nodes)
         self.consts = []          # (name, source) of constants hoisted out of the body
         self.helpers = set()      # names imported from the runtime
         self.params = self._input_names()
@@ -222,6 +223,19 @@ class _Writer:
             imports.append(f"from {_RUNTIME} import " + ", ".join(sorted(self.helpers)))
         consts = [f"{n} = {src}" for n, src in self.consts]
         return "\n".join(imports + ([""] if consts else []) + consts + ["", ""] + lines) + "\n"
+
+
+def _refuse_custom_rows(nodes):
+    """Generated code calls primitives by name; a custom rule, checkpoint or stop_gradient is
+    not one (and its name may be a builtin's): refuse rather than write the wrong rule."""
+    from ..errors import UnsupportedOperationError
+    for n in nodes:
+        kind = getattr(n.prim, "kind", None)
+        if kind is not None:
+            raise UnsupportedOperationError(
+                f"{n.label} = {n.formula()} is a {kind} row: generated derivative code cannot "
+                "call user-defined rules. Show it with trace_table / draw_graph, or generate "
+                "code for a function without custom_jvp, custom_vjp, checkpoint, stop_gradient.")
 
 
 def _zero(shape):

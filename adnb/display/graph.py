@@ -59,7 +59,8 @@ def to_networkx(trace, forward=None, reverse=None):
         (argument positions of the child fed by the parent; two for ``x * x``), ``partial`` (the
         number ∂v_j/∂v_i, summed over argnums, None for non-elementwise operations),
         ``formula`` (its text, "cos(v2)"; for non-elementwise ops the tangent rule, "v̇1 @ v2"),
-        ``rule`` (the child's primitive). Graph attributes: ``function_name``, ``inputs``,
+        ``rule`` (the child's primitive), ``cut`` (True into ``stop_gradient``: partial 0).
+        Graph attributes: ``function_name``, ``inputs``,
         ``outputs``, ``tangent_labels``, ``adjoint_labels``.
     """
     g = nx.DiGraph()
@@ -104,8 +105,9 @@ def to_networkx(trace, forward=None, reverse=None):
                     texts = [partial_text(n, k, names) for k in ks]
                 else:
                     texts = [jvp_text(n, k, names, "v\u0307" + str(p + 1)) for k in ks]
-                g.add_edge(names[p], n.label, argnums=ks, partial=partial,
-                           formula=" + ".join(t for t in texts if t), rule=n.prim.name)
+                cut = getattr(n.prim, "kind", None) == "stop_gradient"   # derivative 0
+                g.add_edge(names[p], n.label, argnums=ks, partial=0.0 if cut else partial,
+                           formula=" + ".join(t for t in texts if t), rule=n.prim.name, cut=cut)
     return g
 
 
@@ -203,7 +205,10 @@ def _mpl_edges(ax, lay, trace, state):
 
     lines = list(lay.edges.values()) + [[a, b] for _, a, b, *_ in lay.outputs]
     heads = [Polygon(_arrowhead(p[-2], p[-1]), closed=True) for p in lines]
-    ax.add_collection(LineCollection(lines, colors="#555555", linewidths=0.9, zorder=1))
+    cut = [bool(lay.g.edges[e].get("cut")) for e in lay.edges] + [False] * len(lay.outputs)
+    ax.add_collection(LineCollection(lines, colors=["#b03030" if c else "#555555" for c in cut],
+                                     linestyles=["--" if c else "-" for c in cut],
+                                     linewidths=0.9, zorder=1))     # cut: into stop_gradient
     ax.add_collection(PatchCollection(heads, facecolors="#555555", edgecolors="none", zorder=1))
     if state is not None:
         active = [lay.edges[(lay.owner[p], lay.owner[c])] for c in state.current

@@ -56,6 +56,9 @@ TABLE_CSS = """<style>
 .adnb-trace .adnb-expansion{white-space:nowrap;text-align:left;color:#333;font-size:11px;padding:2px 0}
 .adnb-trace .adnb-zero{color:#999}
 .adnb-trace tfoot td{font-family:sans-serif;font-size:11px;color:#555;border-bottom:none}
+.adnb-trace .adnb-custom{font-family:sans-serif;font-size:10px;color:#fff;background:#7a4bb5;border-radius:3px;padding:0 4px;cursor:help}
+.adnb-trace .adnb-custom[data-kind=stop_gradient]{background:#b03030}
+.adnb-trace .adnb-custom[data-kind=checkpoint]{background:#2f7d6d}
 </style>"""
 
 
@@ -390,9 +393,23 @@ def _caption(tb):
             cur = ", ".join(_markup(_ph("v", i)) for i in st.current)
             verb = ("seeding" if st.step == 0 else "computing") if tb.mode == "forward" \
                 else "passing on the adjoint of"
-            where = f"{verb} {cur}"
+            where = f"{verb} {cur}" + (_recompute_note(tb, st.current) if tb.mode == "reverse"
+                                       else "")
         text += (f" · {tb.mode} sweep, step {min(st.step, st.n_steps)} of {st.n_steps}: {where}")
     return f"<caption>{text}</caption>"
+
+
+def _recompute_note(tb, current):
+    """The reverse sweep at a checkpoint row runs its folded operations again first."""
+    notes = []
+    for i in current:
+        node = tb.trace.nodes[i]
+        if getattr(node.prim, "kind", None) == "checkpoint":
+            from .custom import checkpoint_inside
+            n = checkpoint_inside(node).n_ops
+            notes.append(f" — recomputing the {n} operations folded into "
+                         f"{_markup(_ph('v', i))} from its kept inputs, then sweeping them back")
+    return "".join(notes)
 
 
 def _footer(tb, total, shown, folded, ncol):
@@ -464,7 +481,7 @@ def _row(tb, i, show_control):
         name = " = ".join([name] * bool(name) + ([", ".join(labels)] if labels else []))
     cells = [f'<td class="adnb-label">{label}</td>',
              f'<td class="adnb-name">{_esc(name)}</td>',
-             f'<td class="adnb-op">{_markup(tb.formula(i))}</td>']
+             f'<td class="adnb-op">{_markup(tb.formula(i))}{_badge(tb, node)}</td>']
     value_classes = ["adnb-nonfinite"] if F.is_nonfinite(node.ans) else []
     cells.append(_num_cell(F.short(node.ans), value_classes, None, F.exact(node.ans), False,
                            tb.expand))
@@ -483,6 +500,16 @@ def _row(tb, i, show_control):
                    if not n.startswith("⚠"))
     cells.append(f'<td class="adnb-src" title="{_esc(title)}">{_esc(F.where(node.loc))}{note}</td>')
     return f'<tr class="{" ".join(classes)}" data-node="{i}">' + "".join(cells) + "</tr>"
+
+
+def _badge(tb, node):
+    """A custom rule, checkpoint or stop_gradient row: a tag, its rule in the tooltip."""
+    if getattr(node.prim, "kind", None) is None:
+        return ""
+    from .custom import row_badge
+    tag, title = row_badge(node, tb.vnames)
+    return (f' <span class="adnb-custom" data-kind="{_esc(tag)}" '
+            f'title="{_esc(_plain(title))}">{_esc(tag)}</span>')
 
 
 def _fold_text(tb, fold_item):

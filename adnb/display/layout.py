@@ -171,7 +171,8 @@ def graph_from_groups(trace, groups):
     for n in trace.nodes:
         for p in n.parents:
             if p >= 0 and owner[p] != owner[n.index]:
-                g.add_edge(owner[p], owner[n.index])
+                cut = getattr(n.prim, "kind", None) == "stop_gradient"   # drawn dashed
+                g.add_edge(owner[p], owner[n.index], **({"cut": True} if cut else {}))
     g.graph.update(folded=folded, total=len(trace.nodes), function_name=trace.function_name)
     return g, owner
 

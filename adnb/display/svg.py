@@ -81,7 +81,9 @@ def _static(lay, top):
     if got is not None:
         return got
     trace = lay.trace()
-    shafts = [_path(pts, top) for pts in lay.edges.values()]
+    cut = {e for e in lay.edges if lay.g.edges[e].get("cut")}    # into stop_gradient: dashed
+    shafts = [_path(pts, top) for e, pts in lay.edges.items() if e not in cut]
+    cut_shafts = [_path(pts, top) for e, pts in lay.edges.items() if e in cut]
     heads = [_head(pts[-2], pts[-1], top) for pts in lay.edges.values()]
     labels = []
     for lab in lay.labels:
@@ -103,6 +105,9 @@ def _static(lay, top):
         edge_svg = (f'<path class="adnb-edges" d="{"".join(shafts)}" fill="none" '
                     f'stroke="{_EDGE}" stroke-width="1.2"/>'
                     f'<path d="{"".join(heads)}" fill="{_EDGE}" stroke="none"/>')
+    if cut_shafts:
+        edge_svg += (f'<path class="adnb-cut-edges" d="{"".join(cut_shafts)}" fill="none" '
+                     'stroke="#b03030" stroke-width="1.2" stroke-dasharray="4 3"/>')
     inner = {k: _node_inner(trace, s, top) for k, s in lay.nodes.items() if s.kind == "node"}
     got = per[top] = (edge_svg, "".join(labels), inner)
     return got
