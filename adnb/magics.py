@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
+
+import numpy as np
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from .cell import CellOutputError
 from .explore import MODES, ExploreUsageError, explore, explore_cell
 
 __all__ = ["AutodiffMagics", "load_ipython_extension", "unload_ipython_extension",
@@ -74,7 +78,20 @@ def _one_line(msg):
 
 @magics_class
 class AutodiffMagics(Magics):
-    """``%%autodiff`` / ``%autodiff``: see ``AutodiffMagics.autodiff``."""
+    """``%%autodiff`` / ``%autodiff``: see ``AutodiffMagics.autodiff``.
+
+    Keeps, per notebook cell, the explorations it displayed last: re-running the cell closes
+    their widgets (ipywidgets keeps every open widget alive), so memory stays flat however often
+    a cell is re-run."""
+
+    def __init__(self, shell=None, **kwargs):
+        super().__init__(shell=shell, **kwargs)
+        self._cell_key = None
+        self._shown = {}            # cell id (or source) -> explorations displayed by that cell
+
+    def pre_run_cell(self, info):
+        """IPython event: remember which cell runs (its id in Jupyter, else its source)."""
+        self._cell_key = getattr(info, "cell_id", None) or getattr(info, "raw_cell", None)
 
     @no_var_expand
     @magic_arguments()
@@ -199,6 +216,7 @@ class AutodiffMagics(Magics):
         __tracebackhide__ = True
         args = self._parse(line)
         ns = self.shell.user_ns
+        ns.setdefault("np", np)         # as explore_cell's own namespace provides it
         kw = dict(mode=args.mode, show=args.show, interactive=not args.static,
                   location_names=self._cell_names(), predict=args.predict)
         try:
@@ -214,17 +232,45 @@ class AutodiffMagics(Magics):
                 inputs = self._inputs(args.inputs, ns)
                 # the magic's line as a comment keeps line numbers those of the notebook cell
                 code = f"# %%autodiff {line.strip()}\n" + self.shell.transform_cell(cell)
-                filename = self.shell.compile.cache(code, self.shell.execution_count)
+                number = self._cell_number()
+                filename = self.shell.compile.cache(code, number)
                 result = explore_cell(code, inputs, outputs=args.out, namespace=ns,
-                                      filename=filename,
-                                      cell_name=f"In[{self.shell.execution_count}]", **kw)
-        except ExploreUsageError as err:
+                                      filename=filename, cell_name=f"In[{number}]", **kw)
+        except (ExploreUsageError, CellOutputError) as err:
             raise UsageError(_one_line(err)) from None
+        self._release_previous(result)
         if args.return_result:
             return result
         from IPython.display import display
         display(result)
         return None
+
+    def _cell_number(self):
+        """The number of the cell running this magic, as its prompt shows it.
+
+        The cell's code was compiled under a file name IPython maps to its number; that is
+        the cell's own, whereas ``execution_count`` may already be the next one (ipykernel 7
+        counts before the cell runs)."""
+        fmap = getattr(self.shell.compile, "_filename_map", None) or {}
+        frame = sys._getframe(1)
+        while frame is not None:
+            n = fmap.get(frame.f_code.co_filename)
+            if isinstance(n, int):
+                return n
+            frame = frame.f_back
+        return self.shell.execution_count
+
+    def _release_previous(self, result):
+        """Close the widgets this cell displayed on its previous run (they are no longer shown)."""
+        key = self._cell_key
+        if key is None:
+            return
+        for old in self._shown.pop(key, []):
+            if old is not result:
+                close = getattr(old, "close", None)
+                if close is not None:
+                    close()
+        self._shown.setdefault(key, []).append(result)
 
     def _cell_names(self):
         """{temporary file name of a cell: "In[n]"} (IPython's own map, as its tracebacks use)."""
@@ -320,8 +366,12 @@ def _is_label(p):
 
 
 def load_ipython_extension(ipython):
-    """Register ``%%autodiff`` and ``%autodiff`` (``%load_ext adnb``)."""
-    ipython.register_magics(AutodiffMagics)
+    """Register ``%%autodiff`` and ``%autodiff`` (``%load_ext adnb``); make ``np`` (numpy)
+    available if the notebook has no ``np`` yet, as ``explore_cell`` does."""
+    magics = AutodiffMagics(ipython)
+    ipython.register_magics(magics)
+    ipython.events.register("pre_run_cell", magics.pre_run_cell)
+    ipython.user_ns.setdefault("np", np)
 
 
 def unload_ipython_extension(ipython):
@@ -329,3 +379,9 @@ def unload_ipython_extension(ipython):
     mm = ipython.magics_manager
     for kind in ("line", "cell"):
         mm.magics[kind].pop("autodiff", None)
+    magics = mm.registry.pop("AutodiffMagics", None)
+    if magics is not None:
+        try:
+            ipython.events.unregister("pre_run_cell", magics.pre_run_cell)
+        except ValueError:
+            pass

@@ -221,3 +221,46 @@ def test_step_update_is_fast_for_a_600_operation_loop():
 def test_rejects_non_explorations():
     with pytest.raises(TypeError, match="adnb.Exploration"):
         TraceExplorer(book)
+
+
+# ---- issue 14: re-traces never touch the user's state; closing frees every part -------------
+
+
+def test_a_cell_with_side_effects_is_not_rerun_by_a_slider():
+    hist = []
+    ns = {"np": np, "hist": hist}
+    e = adnb.explore_cell("y = np.sin(x) * x\nhist.append(y)\n", {"x": 0.5}, namespace=ns)
+    assert e.side_effects and len(hist) == 1 and type(hist[0]) is float
+    w = e.widget(graph=False)
+    assert w.side_panel.layout.display != "none" and "existed before" in w.side_note.value
+    assert w.rerun.disabled
+    (slider,) = w.inputs.children
+    slider.value = 1.5
+    assert len(hist) == 1 and w.exploration is e          # nothing re-ran
+    assert not w.rerun.disabled and "sliders moved" in w.side_note.value
+    w.rerun.click()                                        # asked for: re-run once
+    assert len(hist) == 2 and type(hist[1]) is float and hist[1] == pytest.approx(np.sin(1.5) * 1.5)
+    assert w.exploration.inputs["x"] == 1.5
+    assert w.exploration.jacobian[0, 0] == pytest.approx(np.cos(1.5) * 1.5 + np.sin(1.5))
+    assert w.rerun.disabled
+
+
+def test_a_cell_without_side_effects_retraces_in_a_copy():
+    ns = {"np": np, "scale": 2.0}
+    e = adnb.explore_cell("y = np.sin(x) * scale\n", {"x": 0.5}, namespace=ns)
+    w = e.widget(graph=False)
+    assert not e.side_effects and w.side_panel.layout.display == "none"
+    w.inputs.children[0].value = 1.0
+    assert w.exploration.outputs["y"] == pytest.approx(2 * np.sin(1.0))
+    assert ns["x"] == 0.5 and ns["y"] == pytest.approx(2 * np.sin(0.5))
+
+
+def test_close_releases_every_widget_of_the_explorer():
+    from ipywidgets.widgets.widget import _instances
+    before = set(_instances)
+    e = adnb.explore_cell("y = x1 * x2 + np.sin(x2)", {"x1": 1.0, "x2": 2.0}, show="table,code")
+    w = e.widget()
+    made = set(_instances) - before
+    assert len(made) > 20 and w.model_id in made
+    e.close()
+    assert not (set(_instances) & made) and e._widget is None

@@ -254,11 +254,35 @@ def _tangent_shape(node, k):
     return tuple(_shape(c))
 
 
+# ---- folding (display only): the head and tail of a long program, the middle as a comment ----
+
+class _Gap:
+    """Stands for ``n`` statements left out of a folded program."""
+
+    def __init__(self, n, what):
+        self.n, self.what = n, what
+
+    def line(self):
+        return f"    # … {self.n} {self.what}{'s' if self.n != 1 else ''} not shown (without fold=, all are written)"
+
+
+def _fold(items, fold, what):
+    """``items`` with the middle replaced by one ``_Gap`` when ``fold = (head, tail)`` is set."""
+    if fold is None or len(items) <= fold[0] + fold[1] + 1:
+        return list(items)
+    head, tail = fold
+    return list(items[:head]) + [_Gap(len(items) - head - tail, what)] + list(items[-tail:])
+
+
 def _lines_by_source(w, body_for_node, nodes):
     """Statements grouped under a comment per source line, for the given nodes."""
     out = []
     last = object()
     for node in nodes:
+        if isinstance(node, _Gap):
+            out.append(node.line())
+            last = object()
+            continue
         key = node.loc[:2] if node.loc else None
         if key != last:
             c = w.comment(node)
@@ -269,7 +293,7 @@ def _lines_by_source(w, body_for_node, nodes):
     return out
 
 
-def tangent_code(trace, name=None, return_all=False):
+def tangent_code(trace, name=None, return_all=False, fold=None):
     """The forward-mode (tangent) program of a trace, as Python source.
 
     Args:
@@ -277,6 +301,8 @@ def tangent_code(trace, name=None, return_all=False):
         name: the function's name (default ``<function>_tangent``).
         return_all: return a dict of every v_i and v̇_i (``{"v3": ..., "v3_dot": ...}``) instead
             of the outputs and their tangents.
+        fold: ``(head, tail)``: write only the first and last operations, with a comment for
+            the rest (for displays of long traces; the result then does not run).
 
     Returns:
         str: a module defining ``def f_tangent(x1, x2, x1_dot, x2_dot)`` that returns
@@ -320,7 +346,7 @@ def tangent_code(trace, name=None, return_all=False):
         out.append(f"{v}_dot = {expr}")
         return out
 
-    ops = [n for n in trace.nodes if n.prim is not None]
+    ops = _fold([n for n in trace.nodes if n.prim is not None], fold, "operation")
     lines += _lines_by_source(w, body, ops)
     if return_all:
         lines.append("    return {k: val for k, val in locals().items() if k.startswith('v')}")
@@ -331,13 +357,15 @@ def tangent_code(trace, name=None, return_all=False):
     return w.header(lines)
 
 
-def adjoint_code(trace, name=None, return_all=False):
+def adjoint_code(trace, name=None, return_all=False, fold=None):
     """The reverse-mode (adjoint) program of a trace, as Python source.
 
     Args:
         trace: a ``Trace`` (explore mode).
         name: the function's name (default ``<function>_adjoint``).
         return_all: return a dict of every v_i and v̄_i instead of outputs and input adjoints.
+        fold: ``(head, tail)``: write only the first and last statements of each sweep, with a
+            comment for the rest (for displays of long traces; the result then does not run).
 
     Returns:
         str: a module defining ``def f_adjoint(x1, x2, f1_bar, f2_bar)`` (a single scalar output
@@ -364,7 +392,7 @@ def adjoint_code(trace, name=None, return_all=False):
              "    # primal sweep: every v_i is kept for the reverse sweep"]
     for j, i in enumerate(trace.inputs):
         lines.append(f"    v{i + 1} = {ins[j]}")
-    ops = [n for n in trace.nodes if n.prim is not None]
+    ops = _fold([n for n in trace.nodes if n.prim is not None], fold, "operation")
     lines += _lines_by_source(w, lambda n: [f"v{n.index + 1} = {w.primal(n)}"], ops)
 
     reached = set(_ancestors_of_outputs(trace))
@@ -375,7 +403,10 @@ def adjoint_code(trace, name=None, return_all=False):
             seed_of.setdefault(o, []).append(seeds[k])
     lines.append("    # reverse sweep, from the outputs back: v\u0304_i = \u03a3_(j in ch(i)) "
                  "v\u0304_j \u2202v_j/\u2202v_i")
-    for i in sorted(reached, reverse=True):
+    for i in _fold(sorted(reached, reverse=True), fold, "adjoint"):
+        if isinstance(i, _Gap):
+            lines.append(i.line())
+            continue
         node = trace.nodes[i]
         terms = list(seed_of.get(i, []))
         # the sweep adds contributions child by child from the highest index down

@@ -17,12 +17,14 @@ displays recover them:
 from __future__ import annotations
 
 import bisect
+import weakref
 from dataclasses import dataclass, field
 
 __all__ = ["Loop", "Fold", "find_loops", "LoopIndex", "fold", "signatures"]
 
 #: candidate periods tried per position (distances to the next occurrences of its signature)
 _CANDIDATES = 8
+_BLOCKS = weakref.WeakKeyDictionary()      # Trace -> (number of nodes, blocks)
 
 
 @dataclass
@@ -142,13 +144,26 @@ def find_loops(trace):
     """Split a trace into single nodes and loops of identical consecutive iterations.
 
     Returns:
-        list of blocks in index order: ``int`` node indices and ``Loop`` objects.
+        list of blocks in index order: ``int`` node indices and ``Loop`` objects (cached per
+        trace: the table and the graph of one display share them; treat them as read-only).
     """
+    n = len(trace.nodes)
+    try:
+        hit = _BLOCKS.get(trace)
+    except TypeError:               # not weak-referenceable: no cache
+        hit = None
+    if hit is not None and hit[0] == n:
+        return hit[1]
     sig = signatures(trace)
     positions = {}
     for i, s in enumerate(sig):
         positions.setdefault(s, []).append(i)
-    return _find(sig, positions, 0, len(sig), trace, 0)
+    blocks = _find(sig, positions, 0, n, trace, 0)
+    try:
+        _BLOCKS[trace] = (n, blocks)
+    except TypeError:
+        pass
+    return blocks
 
 
 class LoopIndex:

@@ -374,6 +374,24 @@ def _edge_cause(trace, child, k, parent, names, quantity, partial):
             f"({node.prim.name} has no finite derivative there)")
 
 
+def _all_finite(values):
+    """True if no value (numbers, arrays, None) holds inf or nan: one vectorised check for the
+    common case, so that only a column with some inf/nan is searched node by node."""
+    floats = [v for v in values if type(v) is float]
+    arrays = [v for v in values if type(v) is np.ndarray]
+    try:
+        if floats and not np.isfinite(np.array(floats)).all():
+            return False
+        if arrays and not np.isfinite(np.concatenate(arrays, axis=None)).all():
+            return False
+    except TypeError:               # object or string arrays: ask node by node
+        return False
+    if len(floats) + len(arrays) == len(values):
+        return True
+    return not any(is_nonfinite(v) for v in values
+                   if type(v) is not float and type(v) is not np.ndarray)
+
+
 def find_nonfinite(trace, forward=None, reverse=None, names=None):
     """Find where inf/nan first appears in the values, each tangent column and each adjoint
     column, and trace every later inf/nan back to that origin.
@@ -390,49 +408,66 @@ def find_nonfinite(trace, forward=None, reverse=None, names=None):
     nodes = trace.nodes
     names = names or [n.label for n in nodes]
     found = []
-    # values, in index order: inf/nan flows from parents to children
+    if not _all_finite([n.ans for n in nodes]):
+        found += _value_origins(trace, names)
+    for s, tan in enumerate(forward.tangents if forward is not None else ()):
+        if not _all_finite(tan):
+            found += _tangent_origins(trace, forward, s, names)
+    for s, adj in enumerate(reverse.adjoints if reverse is not None else ()):
+        if not _all_finite(adj):
+            found += _adjoint_origins(trace, reverse, s, names)
+    return found
+
+
+def _value_origins(trace, names):
+    """Values, in index order: inf/nan flows from parents to children."""
     origin = {}
-    for n in nodes:
+    for n in trace.nodes:
         if not is_nonfinite(n.ans):
             continue
         src = next((origin[p] for p in n.parents if p >= 0 and p in origin), n.index)
         origin[n.index] = src
-    if origin:
-        first = min(origin)
-        found.append(Nonfinite("value", None, "", first, _value_cause(trace, first, names),
-                               origin))
-    if forward is not None:
-        for s, tan in enumerate(forward.tangents):
-            origin, first, cause = {}, None, ""
-            for n in nodes:
-                if not is_nonfinite(tan[n.index]):
-                    continue
-                src = next((origin[p] for p in n.parents if p >= 0 and p in origin), None)
-                if src is None:
-                    src = n.index
-                    if first is None:
-                        first = n.index
-                        cause = _tangent_cause(trace, tan, n.index, names)
-                origin[n.index] = src
-            if origin:
-                found.append(Nonfinite("tangent", s, forward.labels[s], first, cause, origin))
-    if reverse is not None:
-        ch = children_map(trace)
-        for s, adj in enumerate(reverse.adjoints):
-            origin, first, cause = {}, None, ""
-            for i in range(len(nodes) - 1, -1, -1):
-                if not is_nonfinite(adj[i]):
-                    continue
-                src = next((origin[j] for j in ch[i] if j in origin), None)
-                if src is None:
-                    src = i
-                    if first is None:
-                        first = i
-                        cause = _adjoint_cause(trace, reverse, s, i, names)
-                origin[i] = src
-            if origin:
-                found.append(Nonfinite("adjoint", s, reverse.labels[s], first, cause, origin))
-    return found
+    if not origin:
+        return []
+    first = min(origin)
+    return [Nonfinite("value", None, "", first, _value_cause(trace, first, names), origin)]
+
+
+def _tangent_origins(trace, forward, s, names):
+    tan = forward.tangents[s]
+    origin, first, cause = {}, None, ""
+    for n in trace.nodes:
+        if not is_nonfinite(tan[n.index]):
+            continue
+        src = next((origin[p] for p in n.parents if p >= 0 and p in origin), None)
+        if src is None:
+            src = n.index
+            if first is None:
+                first = n.index
+                cause = _tangent_cause(trace, tan, n.index, names)
+        origin[n.index] = src
+    if not origin:
+        return []
+    return [Nonfinite("tangent", s, forward.labels[s], first, cause, origin)]
+
+
+def _adjoint_origins(trace, reverse, s, names):
+    adj = reverse.adjoints[s]
+    ch = children_map(trace)
+    origin, first, cause = {}, None, ""
+    for i in range(len(trace.nodes) - 1, -1, -1):
+        if not is_nonfinite(adj[i]):
+            continue
+        src = next((origin[j] for j in ch[i] if j in origin), None)
+        if src is None:
+            src = i
+            if first is None:
+                first = i
+                cause = _adjoint_cause(trace, reverse, s, i, names)
+        origin[i] = src
+    if not origin:
+        return []
+    return [Nonfinite("adjoint", s, reverse.labels[s], first, cause, origin)]
 
 
 def _tangent_cause(trace, tan, i, names):

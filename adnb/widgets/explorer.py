@@ -10,7 +10,10 @@ GitHub and nbval still see the table and the graph:
 * ``Play`` + ``IntSlider`` (``.adnb-play``, ``.adnb-step``): the sweep step, animating the table
   and the graph together (step 0 seeds the sweep; the last step is the finished sweep);
 * ``FloatSlider`` per scalar input (``.adnb-input``): re-trace the code at a new point (control
-  flow may take another path there, so the trace can change shape);
+  flow may take another path there, so the trace can change shape). The re-run happens in a
+  copy of the notebook's names; a cell with side effects (it stored traced values into objects
+  that existed before it, or changed globals through a function) is not re-run silently: a note
+  (``.adnb-side-effects``) says what it changes and a button (``.adnb-rerun``) re-runs it;
 * ``HTML`` table (``.adnb-table``), the graph as inline SVG in an ``HTML`` (``.adnb-graph``),
   the Jacobian (``.adnb-jacobian``): forward mode fills it column by column, reverse mode row by
   row, with the pass count beside it;
@@ -32,8 +35,11 @@ import warnings
 import ipywidgets as widgets
 import numpy as np
 
-from ..explore import (Exploration, ExploreUsageError, _fmt, code_html, jacobian_html,
-                       render_table)
+from ..display.exploration import code_html, cost_html, fmt_value, jacobian_html, plural
+from ..display.html import trace_table as render_table
+from ..display.svg import graph_html
+from ..display.sweep import sweep_steps
+from ..exploration import Exploration, ExploreUsageError
 
 __all__ = ["TraceExplorer", "sweep_order"]
 
@@ -44,14 +50,12 @@ _MAX_SEEDS = 100        # unit seeds offered in the dropdown
 
 def sweep_order(trace, mode, result=None):
     """The nodes a sweep visits, one tuple per step (``adnb.display.sweep.sweep_steps``)."""
-    from ..display.sweep import sweep_steps
     return sweep_steps(trace, mode, result)
 
 
 def render_graph_svg(trace, forward=None, reverse=None, step=None, mode=None, **kw):
     """``adnb.display.svg.graph_html``: the SVG graph in a box that scrolls to the node in
     progress (no matplotlib needed)."""
-    from ..display.svg import graph_html
     return graph_html(trace, forward=forward, reverse=reverse, step=step, mode=mode, **kw)
 
 
@@ -116,7 +120,7 @@ class TraceExplorer(widgets.VBox):
                                  show_repeat=False).add_class("adnb-play")
         self.step = widgets.IntSlider(min=0, max=1, description="step", continuous_update=True,
                                       readout=True).add_class("adnb-step")
-        widgets.jslink((self.play, "value"), (self.step, "value"))
+        self._link = widgets.jslink((self.play, "value"), (self.step, "value"))
         self.step_label = widgets.HTML().add_class("adnb-step-label")
         self.inputs = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         self.inputs.add_class("adnb-inputs")
@@ -132,12 +136,18 @@ class TraceExplorer(widgets.VBox):
         self.code = widgets.HTML().add_class("adnb-code")
         self.cost = widgets.HTML().add_class("adnb-cost")
         self.error = widgets.HTML(layout=widgets.Layout(display="none")).add_class("adnb-error")
+        self.side_note = widgets.HTML().add_class("adnb-side-effects")
+        self.rerun = widgets.Button(description="re-run the cell at these inputs",
+                                    layout=widgets.Layout(width="auto")).add_class("adnb-rerun")
+        self.rerun.on_click(self._on_rerun)
 
         self._build_input_sliders()
+        self.side_panel = widgets.HBox([self.side_note, self.rerun]).add_class("adnb-side-panel")
+        self._show_side_effects(pending=False)
         panels = [self.title,
                   widgets.HBox([self.mode, self.seed, self.custom]).add_class("adnb-controls"),
                   widgets.HBox([self.play, self.step, self.step_label]).add_class("adnb-stepper"),
-                  self.inputs, self.error,
+                  self.inputs, self.side_panel, self.error,
                   widgets.HBox([self.table, self.graph],
                                layout=widgets.Layout(flex_flow="row wrap",
                                                      align_items="flex-start")
@@ -285,8 +295,32 @@ class TraceExplorer(widgets.VBox):
             return
         self._refresh(tables_only=True)
 
+    def _show_side_effects(self, pending):
+        effects = self.exploration.side_effects
+        if not effects or not self.inputs.children:
+            self.side_panel.layout.display = "none"
+            return
+        self.side_panel.layout.display = None
+        self.rerun.disabled = not pending
+        what = html.escape(effects.describe())
+        then = (" The sliders moved: re-run it to see the new point." if pending else
+                " Moving a slider does not re-run it silently; the button does.")
+        self.side_note.value = (f'<span style="color:#850">{what}; re-running it would do that '
+                                f'again.{then}</span>')
+
+    @_guarded
+    def _on_rerun(self, button=None):
+        self._apply_inputs()
+        self._show_side_effects(pending=False)
+
     @_guarded
     def _on_input(self, change):
+        if self.exploration.side_effects:
+            self._show_side_effects(pending=True)
+            return
+        self._apply_inputs()
+
+    def _apply_inputs(self):
         values = {n: np.array(v, dtype=float) for n, v in self.exploration.inputs.items()}
         for s in self.inputs.children:
             name, idx = s._adnb_target
@@ -326,7 +360,7 @@ class TraceExplorer(widgets.VBox):
             if "code" in e.show:
                 self.code.value = code_html(e.trace, mode)
             if "cost" in e.show:
-                self.cost.value = e.cost.to_html()
+                self.cost.value = cost_html(e.cost)
         if self._show_graph:
             self.graph.value = render_graph_svg(e.trace, step=step, mode=mode, **kw)
         self._clear_error()
@@ -342,17 +376,17 @@ class TraceExplorer(widgets.VBox):
             else:
                 what, vec, lab = "uᵀJ", e.input_adjoint(seed), e.input_layout.labels
             body = ("<i>not computed yet</i>" if not finished else
-                    ", ".join(f"{html.escape(lab[i])}: {_fmt(vec[i], 5)}" for i in range(len(vec))))
+                    ", ".join(f"{html.escape(lab[i])}: {fmt_value(vec[i], 5)}" for i in range(len(vec))))
             return (f'<div class="adnb-jacobian-panel"><b>{what}</b> in one {mode} pass '
                     f'(without forming J, eq. 8.67): {body}<br><span class="adnb-passes">'
-                    f'passes: 1 (the full {K}×{D} Jacobian takes {total} {mode} passes)</span></div>')
+                    f'passes: 1 (the full {K}×{D} Jacobian takes {plural(total, mode + " pass")})</span></div>')
         j = seed.unit
         filled = list(range(j)) + ([j] if finished else [])
         passes = len(filled)
         table = jacobian_html(e, filled=filled, highlight=j, by=by)
         return (f'<div class="adnb-jacobian-panel"><b>Jacobian</b> ({K}×{D}), {mode} mode fills '
-                f'it {by} by {by}: <span class="adnb-passes">{passes} of {total} {mode} '
-                f'pass{"es" if total != 1 else ""}</span>{table}</div>')
+                f'it {by} by {by}: <span class="adnb-passes">{passes} of '
+                f'{plural(total, mode + " pass")}</span>{table}</div>')
 
     # -- errors ----------------------------------------------------------------------------------
     def _show_error(self, err):
@@ -387,6 +421,24 @@ class TraceExplorer(widgets.VBox):
         parts += [self.jacobian.value, learning.static_html() if learning else "", "</div>"]
         return "\n".join(parts)
 
+    def close(self):
+        """Close the explorer and every widget it is made of (its children, their layouts and
+        styles, the play/step link): ipywidgets keeps open widgets alive until closed."""
+        seen = {id(self)}
+        parts = [self._link] + list(self.children) + [
+            v for v in vars(self).values() if isinstance(v, widgets.Widget)]   # panels not shown
+        for part in parts:
+            _close_tree(part, seen)
+        for name in ("layout", "style"):
+            _close_tree(getattr(self, name, None), seen)
+        super().close()
+
+    def view_bundle(self):
+        """The widget's own view (its ``application/vnd.jupyter.widget-view+json``), without
+        the static fallback: what ``Exploration`` adds to its own text and HTML."""
+        data = super()._repr_mimebundle_() or {}
+        return {k: v for k, v in data.items() if k not in ("text/plain", "text/html")}
+
     def _repr_mimebundle_(self, **kwargs):
         data = super()._repr_mimebundle_(**kwargs) or {}
         data["text/plain"] = self.exploration.to_text()
@@ -395,6 +447,28 @@ class TraceExplorer(widgets.VBox):
 
     def __repr__(self):
         return f"<adnb TraceExplorer: {self.mode.value} mode, {self.exploration!r}>"
+
+
+def _descendants(widget, seen):
+    """Every widget reachable from ``widget`` through its traits (children, layout, style)."""
+    stack, out = [widget], []
+    while stack:
+        w = stack.pop()
+        if id(w) in seen:
+            continue
+        seen.add(id(w))
+        out.append(w)
+        for name in w.keys:
+            v = getattr(w, name, None)
+            items = v if isinstance(v, (list, tuple)) else (v,)
+            stack += [x for x in items if isinstance(x, widgets.Widget)]
+    return out
+
+
+def _close_tree(widget, seen):
+    if isinstance(widget, widgets.Widget):
+        for w in _descendants(widget, seen):
+            w.close()
 
 
 def _step_text(trace, mode, order, step):

@@ -74,3 +74,56 @@ def test_autodiff_cell_in_jupyterlab():
     assert not lab.stray, f"processes left by the server (killed): {lab.stray}"
     timings["total"] = time.perf_counter() - t_all
     print("browser timings (s):", {k: round(v, 2) for k, v in timings.items()})
+
+
+def test_explorer_names_its_own_cell_and_reruns_side_effects_only_on_request():
+    """Issue 14 in a real JupyterLab: the explorer's title names the prompt number the cell
+    shows; a cell appending to a list that existed before it stores a plain number there, says
+    so, and moving its slider does not re-run it until the re-run button is pressed."""
+    _requirements()
+    import nbformat
+    from playwright.sync_api import expect
+    root = Path(tempfile.mkdtemp(prefix="adnb-browser-"))
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("%load_ext adnb\nhist = []"),
+                nbformat.v4.new_code_cell("%%autodiff x=0.5\ny = np.sin(x) * x\nhist.append(y)")]
+    nbformat.write(nb, str(root / "side.ipynb"))
+    lab = labtools.LabServer(root)
+    lab.__enter__()
+    try:
+        lab.drop_sessions()
+        with labtools.chromium_page() as page:
+            labtools.open_notebook(page, lab, "side.ipynb")
+            assert labtools.run_all(page)
+            cell = page.locator(".jp-Notebook .jp-CodeCell").nth(1)
+            widget = cell.locator(".adnb-explorer")
+            expect(widget).to_be_visible()
+            prompt = cell.locator(".jp-InputPrompt").inner_text().strip()      # "[2]:"
+            number = prompt.strip("[]: ")
+            assert number.isdigit(), prompt
+            expect(widget.locator(".widget-html.adnb-title")).to_contain_text(f"In[{number}]: x = 0.5")
+            note = widget.locator(".adnb-side-effects")
+            expect(note).to_contain_text("existed before it")
+            assert labtools.kernel_execute(page, "print(type(hist[0]).__name__, len(hist))"
+                                           ).strip() == "float 1"
+            slider = widget.locator(".adnb-input .ui-slider-handle, .adnb-input [role=slider]")
+            slider.first.focus()
+            page.keyboard.press("ArrowRight")
+            expect(note).to_contain_text("sliders moved")
+            assert labtools.kernel_execute(page, "print(len(hist))").strip() == "1"
+            widget.locator(".adnb-rerun button, button.adnb-rerun").first.click()
+            # the button is disabled again once the re-run has finished
+            page.wait_for_function(
+                "() => document.querySelector('.adnb-rerun button, button.adnb-rerun')"
+                ".disabled", timeout=30_000)
+            expect(note).not_to_contain_text("sliders moved")
+            out = labtools.kernel_execute(page, "print(len(hist), type(hist[1]).__name__)")
+            assert out.strip() == "2 float"
+    except Exception:
+        print("---- jupyter lab log ----\n" + lab.log_tail())
+        raise
+    finally:
+        lab.__exit__(None, None, None)
+    assert not lab.stray, f"processes left by the server (killed): {lab.stray}"
