@@ -4,6 +4,7 @@ wall-clock timings by ±30 % between runs; the instruction count of a case repea
 
     python benchmarks/instructions.py W1.chain.rev W1.chain.fwd W1.book [--calls 20]
     python benchmarks/instructions.py W4.hvp.rev-fwd --repo /path/to/other/checkout   # A/B
+    python benchmarks/instructions.py W1.book --reference      # adnb's reference path (no fast paths)
 
 Each case runs under callgrind twice — ``--calls`` calls, and none (imports and setup) — and the
 difference per call is reported (per operation for the 1,000-operation chain). Needs valgrind
@@ -36,11 +37,11 @@ for _ in range({calls}):
 """
 
 
-def count(case, calls, repo):
+def count(case, calls, repo, reference=False):
     """Instructions executed by the child process running ``calls`` calls of ``case``."""
     code = _CHILD.format(repo=repo, bench=_HERE, case=case, calls=calls)
     env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-               MKL_NUM_THREADS="1")
+               MKL_NUM_THREADS="1", ADNB_REFERENCE="1" if reference else "0")
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
            sys.executable, "-c", code]
     if shutil.which("setarch"):
@@ -57,12 +58,17 @@ def main(argv=None):
     ap.add_argument("cases", nargs="+", help="case ids of workloads.adnb_cases, e.g. W1.book")
     ap.add_argument("--calls", type=int, default=20)
     ap.add_argument("--repo", default=_REPO, help="the adnb checkout to measure (default: this one)")
+    ap.add_argument("--reference", action="store_true",
+                    help="measure adnb's reference path (ADNB_REFERENCE=1: no fast paths)")
     args = ap.parse_args(argv)
     if not shutil.which("valgrind"):
         sys.exit("valgrind is not installed (apt-get install valgrind)")
-    print(f"adnb at {args.repo}: instructions per call ({args.calls} calls − 0 calls, callgrind)")
+    path = "reference path" if args.reference else "fast paths"
+    print(f"adnb at {args.repo} ({path}): instructions per call ({args.calls} calls − 0 calls, "
+          "callgrind)")
     for case in args.cases:
-        per_call = (count(case, args.calls, args.repo) - count(case, 0, args.repo)) / args.calls
+        per_call = (count(case, args.calls, args.repo, args.reference)
+                    - count(case, 0, args.repo, args.reference)) / args.calls
         extra = f"  ({per_call / 1000:,.0f} per operation)" if case.startswith("W1.chain") else ""
         print(f"{case:20s} {per_call:14,.0f}{extra}")
 

@@ -5,6 +5,8 @@ reference: time is reported, not asserted)."""
 import io
 
 import numpy as np
+
+import adnb
 import pytest
 
 from adnb.display import cost as C
@@ -208,3 +210,37 @@ def test_cost_explorer_slider_descriptions_are_not_cut():
     for s in (w.max_dim, w.fixed, w.hidden):
         assert s.style.description_width == "initial", s.description
     assert w.plot.layout.max_width == "none"             # natural size; the box scrolls
+
+
+def test_count_cost_counts_only_its_own_threads_work():
+    """Another thread differentiating at the same time adds nothing to this block's counts, and
+    its own results stay right while it runs the counting path."""
+    import threading
+
+    def f(x):
+        return np.sin(x) * x + x
+
+    with adnb.count_cost() as alone:
+        adnb.grad(f)(0.3)
+    stop = threading.Event()
+    results = []
+
+    def other():
+        while not stop.is_set():
+            results.append(adnb.grad(lambda x: np.exp(x) * x * x)(0.5))
+    worker = threading.Thread(target=other)
+    worker.start()
+    try:
+        while not results:
+            pass
+        with adnb.count_cost() as busy:
+            adnb.grad(f)(0.3)
+            n_before = len(results)
+            while len(results) < n_before + 3:      # the other thread works inside the block
+                pass
+    finally:
+        stop.set()
+        worker.join()
+    assert busy.ops == alone.ops and busy.reverse_passes == alone.reverse_passes == 1
+    expected = adnb.grad(lambda x: np.exp(x) * x * x)(0.5)
+    assert all(r == expected for r in results)

@@ -15,6 +15,18 @@ from adnb.core.forward import DualTrace, DualTracer
 from adnb.core.trace import TapeTracer, Trace
 from adnb.core.tracer import Tracer
 
+@pytest.fixture(autouse=True)
+def fast_paths():
+    """These tests are about the fast paths: on even where the suite runs on the reference path
+    (ADNB_REFERENCE=1), and compared with it."""
+    from adnb.core import fast
+    was = fast.installed()
+    fast.install()
+    yield
+    if not was:
+        fast.uninstall()
+
+
 OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv}
 # (left, right): "x"/"y" are traced floats, numbers are constants (float and int)
 OPERANDS = [("x", 0.7), (0.7, "x"), ("x", 3), (3, "x"), ("x", "y"), ("y", "x"), ("x", "x")]

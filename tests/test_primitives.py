@@ -502,3 +502,26 @@ def test_registry_every_primitive_is_exercised_by_specs():
     differentiable = {n for n, p in adnb.PRIMITIVES.items() if p.differentiable}
     missing = sorted(differentiable - seen)
     assert not missing, f"registered primitives no spec exercises: {missing}"
+
+
+@pytest.mark.parametrize("name", [n for n, p in adnb.PRIMITIVES.items()
+                                  if p.scalar_impl is not None])
+def test_scalar_impl_agrees_with_impl(name):
+    """The float value path (``math.sin`` for ``np.sin``) is a speed-only specialisation too: it
+    must agree with the block's ``impl`` to the last bit or two."""
+    prim = adnb.PRIMITIVES[name]
+    checked = 0
+    for x in (0.2, 0.45, 0.9, -0.35, -0.8, 1.7, -2.5, 0.0):
+        with np.errstate(all="ignore"):
+            slow = float(prim.impl(np.float64(x)))
+        try:
+            with np.errstate(all="ignore"):
+                fast = prim.scalar_impl(x)
+        except (ValueError, OverflowError):
+            continue
+        if not np.isfinite(slow):                 # numpy's inf/nan (and warning) at the edges
+            assert fast == slow or (np.isnan(slow) and np.isnan(fast)), f"{name}({x})"
+            continue
+        assert type(fast) is float and fast == pytest.approx(slow, rel=4e-16, abs=0), f"{name}({x})"
+        checked += 1
+    assert checked >= 4

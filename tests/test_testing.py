@@ -57,8 +57,19 @@ def test_wrong_partial_fails(mode, x):
         adnb.check_grads(uses_bad_sin, (x,), modes=(mode,))
 
 
+@pytest.fixture
+def fast_paths():
+    """The fast paths on (the suite also runs on the reference path, ADNB_REFERENCE=1)."""
+    from adnb.core import fast
+    was = fast.installed()
+    fast.install()
+    yield
+    if not was:
+        fast.uninstall()
+
+
 @pytest.mark.parametrize("mode", ["fwd", "rev"])
-def test_wrong_scalar_partials_fail(mode):
+def test_wrong_scalar_partials_fail(mode, fast_paths):
     # the float fast path alone is wrong (d sin v = sin v), ``partials`` are right: scalar code
     # uses the fast path in both modes, so check_grads at a scalar must catch it
     bad = scratch(P.sin, scalar_partials=lambda ans, x: (ans,))

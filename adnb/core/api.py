@@ -29,7 +29,7 @@ from . import cost as _cost
 from . import primitives as P
 from . import second_order
 from .forward import DualTrace, DualTracer
-from .reverse import backward
+from . import reverse
 from .trace import TapeTracer, Trace, is_machinery
 from .tracer import Tracer, shape_of, unwrap
 
@@ -204,7 +204,7 @@ def _value_and_grad(f, args, kwargs, nums, single):
                 f"grad needs a scalar output, but {_name(f)} returned shape {shape}. Use "
                 "adnb.jacrev(f) or adnb.jacfwd(f) for the Jacobian, or adnb.vjp(f, x) and "
                 "call the result with a cotangent u to get uᵀJ in one pass.")
-        adj = backward(trace, {out.index: np.ones(shape) if shape else 1.0})
+        adj = reverse.backward(trace, {out.index: np.ones(shape) if shape else 1.0})
         value = out.primal
     elif isinstance(out, (tuple, list, dict)):
         raise NonScalarOutputError(
@@ -274,7 +274,7 @@ def vjp(f, *primals):
             if n >= 0:
                 u = as_input(u, "cotangent")
                 seeds[n] = u if n not in seeds else seeds[n] + u
-        adj = backward(trace, seeds) if seeds else [None] * len(trace.rows)
+        adj = reverse.backward(trace, seeds) if seeds else [None] * len(trace.rows)
         res = []
         for start, n, unflatten in structures:
             res.append(unflatten([_fresh(adj[i], ct_leaves) if adj[i] is not None
@@ -314,7 +314,7 @@ def jacrev(f, argnums=0):
                         seed = seed.reshape(oshape)
                     else:
                         seed = 1.0
-                    adj = backward(trace, {o.index: seed})
+                    adj = reverse.backward(trace, {o.index: seed})
                 for c, i in zip(cols, inputs):
                     gi = adj[i] if adj is not None else None
                     c.append(gi if gi is not None else _zeros_like(trace.rows[i][3]))

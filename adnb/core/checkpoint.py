@@ -62,10 +62,10 @@ class _Checkpointed:
         # (while counting, plain values: the recorded trace then counts its own operations
         # and the bytes it keeps)
         inputs = [tr.new_input(_cost.unwrap_count(a)) for a in args]
-        before = [(c.ops["primal"], c.flops["primal"]) for c in _cost.ACTIVE]
+        before = [(c.ops["primal"], c.flops["primal"]) for c in _cost.counters()]
         with _cost.phase("primal"):
             out = self.fun(*inputs)
-        for c, (ops, flops) in zip(_cost.ACTIVE, before):
+        for c, (ops, flops) in zip(_cost.counters(), before):
             c.recomputed_ops += c.ops["primal"] - ops
             c.recomputed_flops += c.flops["primal"] - flops
         if ans is not None:

@@ -9,10 +9,28 @@ when several directions are carried in one vectorised sweep (``sweeps`` counts t
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass, field
 
-ACTIVE: list = []   # the open Cost counters (nested blocks all count)
-PHASE = ["primal"]  # a stack; sweeps push "tangent" / "adjoint"
+# Every open Cost counter of every thread: the hot path's one check is ``if ACTIVE`` (nothing to
+# do while it is empty). What is counted goes to the counters of the thread that did the work,
+# so a count_cost block sees only its own thread (another thread merely takes the slower,
+# counting path of the sweeps while any block is open).
+ACTIVE: list = []
+_LOCAL = threading.local()
+
+
+def counters():
+    """The open ``Cost`` counters of this thread (innermost last)."""
+    return _state()[0]
+
+
+def _state():
+    """This thread's open counters and phase stack (sweeps push "tangent" / "adjoint")."""
+    st = getattr(_LOCAL, "state", None)
+    if st is None:
+        st = _LOCAL.state = ([], ["primal"])
+    return st
 
 
 @dataclass
@@ -67,20 +85,24 @@ def count_cost():
         >>> cost.forward_passes, cost.ops
     """
     c = Cost()
+    mine = _state()[0]
+    mine.append(c)
     ACTIVE.append(c)
     try:
         yield c
     finally:
         ACTIVE.remove(c)
+        mine.remove(c)
 
 
 @contextlib.contextmanager
 def phase(name):
-    PHASE.append(name)
+    stack = _state()[1]
+    stack.append(name)
     try:
         yield
     finally:
-        PHASE.pop()
+        stack.pop()
 
 
 def _size(x):
@@ -92,22 +114,25 @@ def record(prim, args, ans, params):
     """Attribute one evaluated primitive to the active counters (called only when counting)."""
     if getattr(prim, "counted_inside", False):
         return          # a custom function or checkpoint: its inside was counted op by op
-    ph = PHASE[-1]
+    mine, stack = _state()
+    if not mine:
+        return
+    ph = stack[-1]
     fl = prim.flops(ans, *args, **params) if prim.flops is not None else _size(ans)
-    for c in ACTIVE:
+    for c in mine:
         c.ops[ph] += 1
         c.flops[ph] += fl
 
 
 def add_passes(forward=0, reverse=0, sweeps=1):
-    for c in ACTIVE:
+    for c in _state()[0]:
         c.forward_passes += forward
         c.reverse_passes += reverse
         c.sweeps += sweeps
 
 
 def note_tape(nbytes, nodes):
-    for c in ACTIVE:
+    for c in _state()[0]:
         c.tape_bytes = max(c.tape_bytes, nbytes)
         c.tape_nodes += nodes
 

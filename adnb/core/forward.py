@@ -17,9 +17,8 @@ import numpy as np
 from ..errors import MissingRuleError
 from . import cost as _cost
 from .reverse import call_as_numpy, fix_nonfinite, nonfinite
-from .registry import UFUNCS
-from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, install_float_fast_paths,
-                     outer_process, shape_of, unwrap)
+from .registry import compute
+from .tracer import LEVELS, Tracer, shape_of, unwrap
 
 
 class DualTracer(Tracer):
@@ -102,98 +101,39 @@ class DualTrace:
         return DualTracer(value, self, tangent)
 
     def process(self, prim, args, params):
-        # The hot path of forward mode. Unpack this trace's dual numbers into primal and tangent;
-        # anything else is a constant (tangent None).
-        n = len(args)
-        if n == 1:              # unary and binary operations unrolled: the commonest cases
-            x = args[0]
-            if type(x) is DualTracer and x.trace is self:
-                vx, tangents = x.primal, (x.tangent,)
+        """One operation on dual numbers: unbox (v_k, v̇_k), compute v, sum the contributions
+        v̇ = Σ_k ∂v/∂v_k v̇_k (eq. 8.57), box (v, v̇). (The reference path; ``fast.py`` installs
+        an unrolled copy over it.)"""
+        primals, tangents = [], []
+        for a in args:                  # a dual number of this trace, or a constant (v̇ = None)
+            if type(a) is DualTracer and a.trace is self:
+                primals.append(a.primal)
+                tangents.append(a.tangent)
             else:
-                vx, tangents = x, (None,)
-            primals = (vx,)
-            plain = type(vx) in _PLAIN or not isinstance(vx, Tracer)
-            if not plain:               # the outer transformation sees the operation too
-                ans = vx.trace.process(prim, primals, params)
-            elif type(vx) is float and prim.scalar_impl is not None:
-                ans = prim.scalar_impl(vx)
-            else:
-                ans = prim.impl(vx, **params) if params else prim.impl(vx)
-        elif n == 2:
-            x, y = args
-            if type(x) is DualTracer and x.trace is self:
-                vx, tx = x.primal, x.tangent
-            else:
-                vx, tx = x, None
-            if type(y) is DualTracer and y.trace is self:
-                vy, ty = y.primal, y.tangent
-            else:
-                vy, ty = y, None
-            primals, tangents = (vx, vy), (tx, ty)
-            plain = (type(vx) in _PLAIN or not isinstance(vx, Tracer)) \
-                and (type(vy) in _PLAIN or not isinstance(vy, Tracer))
-            if not plain:
-                ans = outer_process(prim, primals, params)
-            else:
-                ans = prim.impl(vx, vy, **params) if params else prim.impl(vx, vy)
-        else:
-            primals, tangents = [], []
-            plain = True            # no tracer of another transformation among the primals
-            for a in args:
-                if type(a) is DualTracer and a.trace is self:
-                    v = a.primal
-                    tangents.append(a.tangent)
-                else:
-                    v = a
-                    tangents.append(None)
-                primals.append(v)
-                if plain and type(v) is not float and isinstance(v, Tracer):
-                    plain = False
-            ans = outer_process(prim, primals, params) if not plain else prim.impl(*primals, **params)
-        if _cost.ACTIVE:
-            if plain:
-                _cost.record(prim, primals, ans, params)
-            if prim.differentiable:
-                return self._process_counted(prim, primals, tangents, ans, params)
+                primals.append(a)
+                tangents.append(None)
+        ans = compute(prim, primals, params)
         if not prim.differentiable:
             return ans
-        local = None
-        if type(ans) is float and plain and prim.scalar_partials is not None:
-            try:                                # scalar code: every local partial in one call
-                local = prim.scalar_partials(ans, *primals)
-            except (ZeroDivisionError, ValueError, OverflowError):
-                pass                            # the rules below handle (and report) this point
+        if _cost.ACTIVE:
+            return self._process_counted(prim, primals, tangents, ans, params)
         t_out = None
-        batch = self.batch
-        k = -1
-        for t in tangents:
-            k += 1
+        for k, t in enumerate(tangents):
             if t is None:
                 continue
-            if local is not None and type(t) is float:
-                c = local[k] * t                                # ∂v/∂v_k v̇_k
-                if c - c != 0:                                  # inf/nan: the full rule reports
-                    c = tangent_contribution(prim, k, t, ans, primals, params, batch)
-            elif batch is None and not prim.variadic and prim.jvp:
-                try:                    # `tangent_contribution`, inlined for one direction
-                    rule = prim.jvp[k]
-                    if rule is None:
-                        continue
-                    c = rule(t, ans, *primals, **params)
-                except ZeroDivisionError:                       # x/0 on Python floats
-                    c = tangent_contribution(prim, k, t, ans, primals, params, batch)
-                else:
-                    if prim.elementwise and nonfinite(c):
-                        c = fix_nonfinite(c, t, None, prim, "forward", ans)
-            else:
-                c = tangent_contribution(prim, k, t, ans, primals, params, batch)
+            c = tangent_contribution(prim, k, t, ans, primals, params, self.batch)
             if c is not None:
-                t_out = c if t_out is None else t_out + c   # sum over parents: eq. (8.57)
+                t_out = c if t_out is None else t_out + c       # sum over parents: eq. (8.57)
+        return self.box(prim, ans, t_out)
+
+    def box(self, prim, ans, t_out):
+        """The dual number (v, v̇); an elementwise v̇ broadcast to v's shape (x + 1.0 with ẋ a
+        scalar), or v alone if no tangent reached it."""
         if t_out is None:
             return ans
         if prim.elementwise and not (type(t_out) is float and type(ans) is float) \
-                and (batch is not None or shape_of(t_out) != shape_of(ans)):
-            t_out = broadcast_tangent(t_out, ans, batch)    # x + 1.0 with ẋ a scalar, etc.
+                and (self.batch is not None or shape_of(t_out) != shape_of(ans)):
+            t_out = broadcast_tangent(t_out, ans, self.batch)
         return DualTracer(ans, self, t_out)
 
     def _process_counted(self, prim, primals, tangents, ans, params):
@@ -311,71 +251,3 @@ def _sweep(trace, seed):
                 t_out = broadcast_tangent(t_out, node.ans, None)
             tan[node.index] = t_out
     return [_cost.unwrap_count(t) for t in tan] if counter is not None else tan
-
-
-# ---- the float fast path of forward mode --------------------------------------------------------
-# As for recording (trace.py): +, −, ×, / of dual numbers with float primal and tangent, against a
-# Python float or another such dual number, computed here in one step; everything else (arrays,
-# batched directions, count_cost, nested transformations, inf/nan) takes ``DualTrace.process``.
-
-def _float_operator(prim, name, reflected):
-    impl, partials = prim.impl, prim.scalar_partials
-
-    def operator(self, other):
-        x = self.primal
-        tx = self.tangent
-        trace = self.trace
-        t = type(other)
-        if type(x) is float and type(tx) is float and trace.batch is None and not _cost.ACTIVE:
-            if t is float or t is int:
-                vals = (other, x) if reflected else (x, other)
-                ty = None
-            elif t is DualTracer and other.trace is trace and type(other.primal) is float \
-                    and type(other.tangent) is float:
-                vals, ty = (x, other.primal), other.tangent
-            else:
-                vals = None
-            if vals is not None:
-                ans = impl(*vals)
-                if type(ans) is float:
-                    try:
-                        d = partials(ans, *vals)
-                    except (ZeroDivisionError, ValueError, OverflowError):
-                        d = None                                 # the general path reports it
-                    if d is not None:
-                        if ty is not None:
-                            t_out = d[0] * tx + d[1] * ty        # eq. (8.57)
-                        else:
-                            t_out = d[1] * tx if reflected else d[0] * tx
-                        if t_out - t_out == 0:                   # finite: done
-                            return DualTracer(ans, trace, t_out)
-        # the general path: a constant or a tracer of this trace on the other side need no bind
-        if t in _PLAIN or (t is DualTracer and other.trace is trace):
-            return trace.process(prim, (other, self) if reflected else (self, other), _NO_PARAMS)
-        return prim(other, self) if reflected else prim(self, other)
-    operator.__name__ = name
-    return operator
-
-
-def _float_ufunc(self, ufunc, method, *inputs, **kwargs):
-    """np.sin(x), np.exp(x)... of a dual number with float primal and tangent."""
-    if len(inputs) == 1 and method == "__call__" and not kwargs:
-        prim = UFUNCS.get(ufunc)
-        if prim is not None:
-            x, tx = self.primal, self.tangent
-            if type(x) is float and type(tx) is float and prim.scalar_partials is not None \
-                    and self.trace.batch is None and not _cost.ACTIVE \
-                    and prim.scalar_impl is not None:
-                ans = prim.scalar_impl(x)
-                if type(ans) is float:
-                    try:
-                        t_out = prim.scalar_partials(ans, x)[0] * tx
-                    except (ZeroDivisionError, ValueError, OverflowError):
-                        t_out = None
-                    if t_out is not None and t_out - t_out == 0:
-                        return DualTracer(ans, self.trace, t_out)
-            return self.trace.process(prim, inputs, _NO_PARAMS)
-    return Tracer.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
-
-
-install_float_fast_paths(DualTracer, _float_operator, _float_ufunc)

@@ -14,17 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tracer import Tracer, shape_of, unwrap
+from .tracer import (ARRAY_FUNCTIONS, PRIMITIVES, SUPPORTED_NUMPY, UFUNCS, Tracer, shape_of,
+                     supported_list, unwrap)
 from . import cost as _cost
-
-#: numpy ufunc -> Primitive, and numpy array function -> python implementation (numpy signature).
-UFUNCS: dict = {}
-ARRAY_FUNCTIONS: dict = {}
-#: every primitive by name, in definition order
-PRIMITIVES: dict = {}
-#: numpy names that dispatch to adnb (for the "supported" list in error messages)
-SUPPORTED_NUMPY: list = []
-
 
 class Primitive:
     """One elementary operation and everything adnb needs to know about it.
@@ -127,17 +119,39 @@ class Primitive:
             if isinstance(a, Tracer) and (top is None or a.trace.level > top.trace.level):
                 top = a
         if top is None:
-            if self.scalar_impl is not None and type(args[0]) is float and len(args) == 1:
-                ans = self.scalar_impl(args[0])
-            else:
-                ans = self.impl(*args, **params)
-            if _cost.ACTIVE:
-                _cost.record(self, args, ans, params)
-            return ans
+            return compute(self, args, params)
         return top.trace.process(self, args, params)
 
     def __repr__(self):
         return f"<adnb primitive {self.name}>"
+
+
+def compute(prim, vals, params):
+    """The value of ``prim(*vals, **params)``: the block's ``impl`` (``scalar_impl`` for one
+    Python float), counted by ``count_cost``; a tracer of an outer transformation among the
+    values hands the call on to it (nesting)."""
+    for v in vals:
+        if isinstance(v, Tracer):
+            return outer_process(prim, vals, params)
+    if len(vals) == 1 and type(vals[0]) is float and prim.scalar_impl is not None:
+        ans = prim.scalar_impl(vals[0])
+    else:
+        ans = prim.impl(*vals, **params)
+    if _cost.ACTIVE:
+        _cost.record(prim, vals, ans, params)
+    return ans
+
+
+def outer_process(prim, vals, params):
+    """Hand an operation on to the transformations outside the current one (its values still
+    hold their tracers): the one tracer's transformation, or for several the innermost (bind)."""
+    found = None
+    for v in vals:
+        if isinstance(v, Tracer):
+            if found is not None:
+                return prim(*vals, **params)
+            found = v
+    return found.trace.process(prim, tuple(vals), params)
 
 
 def _constant(d):
@@ -202,8 +216,3 @@ def implements(*numpy_functions):
             SUPPORTED_NUMPY.append(prefix + f.__name__)
         return fn
     return register
-
-
-def supported_list():
-    """Sorted names of the numpy callables adnb differentiates."""
-    return sorted(set(SUPPORTED_NUMPY))

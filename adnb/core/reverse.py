@@ -18,23 +18,10 @@ import numpy as np
 
 from ..errors import MissingRuleError, NonDifferentiablePointWarning
 from . import cost as _cost
+from .frames import is_machinery, user_frame
+from .primitives import where_
+from .primitives.reductions import unbroadcast
 from .tracer import Tracer, shape_of
-
-
-def unbroadcast(g, shape):
-    """Sum g over the dimensions that broadcasting added to reach it from ``shape``."""
-    from . import primitives as P
-    gs = shape_of(g)
-    if gs == shape:
-        return g
-    extra = len(gs) - len(shape)
-    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape)
-                                       if n == 1 and gs[i + extra] != 1)
-    if axes:
-        g = P.sum_(g, axes=axes, keepdims=True)
-    if shape_of(g) != shape:
-        g = P.reshape(g, shape)
-    return g
 
 
 def _f64(x):
@@ -67,36 +54,38 @@ def nonfinite(c):
     return False
 
 
-def fix_nonfinite(c, seed, node, prim, mode, ans=None):
+def fix_nonfinite(c, seed, node, prim, mode, ans=None, warn=True):
     """Zero seed times an infinite partial counts as zero (the unselected branch of a
     ``where`` must not poison the result); any inf/nan left where the value itself is finite
     or infinite (sqrt or log at 0: a point without a derivative) is reported with its origin.
     Where the value is already nan (sqrt(-1)), numpy has warned about it and nothing is added."""
-    from . import primitives as P
     seed = _cost.unwrap_count(seed)
     if isinstance(seed, Tracer) or isinstance(_cost.unwrap_count(c), Tracer):
         return c
     zero = np.equal(seed, 0)
     if np.any(zero):
-        c = P.where_(zero, 0.0, c) if np.ndim(c) or np.ndim(zero) else 0.0
+        c = where_(zero, 0.0, c) if np.ndim(c) or np.ndim(zero) else 0.0
     if not nonfinite(c):
         return c
     ans = _cost.unwrap_count(ans)
     if ans is not None and not isinstance(ans, Tracer):
         bad = ~np.isfinite(np.asarray(c, dtype=float))
         has_value = ~np.isnan(np.asarray(ans, dtype=float))   # sqrt(-1): nan already
-        if np.ndim(has_value) <= bad.ndim and not np.any(bad & np.broadcast_to(has_value, bad.shape)):
-            return c
-    warnings.warn(f"the derivative of {prim.name}{_where(node)} is infinite or undefined "
-                  f"({mode} mode), so the result contains inf/nan: sqrt, log, 1/x and x**p with "
-                  "p < 1 have no derivative at 0.", NonDifferentiablePointWarning,
-                  stacklevel=_user_stacklevel())
+        try:                    # (a contribution of a broadcast argument: broadcast both)
+            if not np.any(bad & has_value):
+                return c
+        except ValueError:      # a batched tangent against the value: shapes do not line up
+            pass
+    if warn:
+        warnings.warn(f"the derivative of {prim.name}{_where(node)} is infinite or undefined "
+                      f"({mode} mode), so the result contains inf/nan: sqrt, log, 1/x and x**p with "
+                      "p < 1 have no derivative at 0.", NonDifferentiablePointWarning,
+                      stacklevel=_user_stacklevel())
     return c
 
 
 def _user_stacklevel():
     """The warnings stacklevel that points at the user's code, past adnb's and numpy's frames."""
-    from .trace import is_machinery
     f, level = sys._getframe(2), 2
     while f is not None and is_machinery(f.f_code.co_filename):
         f, level = f.f_back, level + 1
@@ -109,8 +98,7 @@ def _where(node):
         name = f" '{node.name}'" if node.name else ""
         loc = f" (line {node.loc[1]})" if node.loc else ""
         return f" at {node.label}{name}{loc}"
-    from .trace import _user_frame
-    frame = _user_frame(2)
+    frame = user_frame(2)
     return f" (line {frame.f_lineno} of {frame.f_code.co_filename})" if frame else ""
 
 
@@ -131,13 +119,13 @@ def contribution(prim, k, g, ans, args, params):
         return call_as_numpy(rule, g, ans, *args, **params)
 
 
-def settle(c, g, trace, i, k):
+def settle(c, g, trace, i, k, warn=True):
     """For elementwise operations: inf/nan handling (see ``fix_nonfinite``) and summing the
     contribution back over broadcast dimensions to argument k's shape."""
     prim, parents, args, ans = trace.rows[i][:4]
     if prim.elementwise:
         if nonfinite(c):
-            c = fix_nonfinite(c, g, trace.node(i), prim, "reverse", ans)
+            c = fix_nonfinite(c, g, trace.node(i), prim, "reverse", ans, warn)
         target = shape_of(args[k])
         if shape_of(c) != target:
             c = unbroadcast(c, target)
@@ -167,89 +155,46 @@ def backward(trace, seeds, keep_all=False):
     Returns:
         list of adjoints by node index (None where no path leads to a seeded output).
 
-    Array contributions are checked for inf/nan (``settle``) only when they need to be. An inf or
-    nan in a contribution reaches an input's adjoint (rules pass it on), unless a selecting rule
-    (where, clip, maximum) routes that entry to the branch not taken, whose derivative is exactly
-    0 whatever the partials beyond it: then the result is finite and right. So a sweep whose input
-    adjoints are all finite stands, and only one that ends with an inf/nan runs again with every
-    contribution checked (zero seed × inf → 0, and the warning that names the operation).
+    An inf or nan in a contribution is reported (``NonDifferentiablePointWarning``, naming the
+    operation) when it reaches an input's adjoint, or with ``keep_all`` (displays show every
+    adjoint). One that a selecting rule (where, clip, maximum) routes to the branch not taken
+    does not: that derivative is exactly 0 whatever the partials beyond it.
     """
-    start = max(seeds)
-    if _cost.ACTIVE:
-        return _backward_counted(trace, _seeded(trace, seeds), start, keep_all)
-    if keep_all:
-        return _sweep(trace, _seeded(trace, seeds), start, True, True)
-    result = _sweep(trace, _seeded(trace, seeds), start, False, False)
-    for i in trace.inputs:
-        a = result[i]
-        if a is not None and (a - a != 0 if type(a) is float else nonfinite(a)):
-            return _sweep(trace, _seeded(trace, seeds), start, False, True)
-    return result
-
-
-def _seeded(trace, seeds):
     adj = [None] * len(trace.rows)
     for i, s in seeds.items():
         adj[i] = s if adj[i] is None else adj[i] + s
-    return adj
+    if _cost.ACTIVE:
+        return _backward_counted(trace, adj, max(seeds), keep_all)
+    if keep_all:
+        return sweep(trace, adj, max(seeds), True)
+    result = sweep(trace, list(adj), max(seeds), False, warn=False)
+    if any(result[i] is not None and nonfinite(result[i]) for i in trace.inputs):
+        return sweep(trace, adj, max(seeds), False)        # again, naming where it came from
+    return result
 
 
-def _sweep(trace, adj, start, keep_all, checked):
+def sweep(trace, adj, start, keep_all=False, wrap=None, warn=True):
+    """The adjoint sweep (the reference path; ``fast.py`` installs a faster one): from node
+    ``start`` down to the inputs, each node hands v̄_j ∂v_j/∂v_k to each parent k, which adds it
+    up over its children (eq. 8.69)."""
     rows = trace.rows
-    local = trace.local
     for i in range(start, -1, -1):
         g = adj[i]
-        if g is None:
-            continue
-        d = local[i]
-        if d is not None and type(g) is float:     # scalar code, partials known: v̄_j ∂v_j/∂v_k
-            if not keep_all:
-                adj[i] = None       # passed on below, no longer needed: free it
-            k = -1
-            for p in rows[i][1]:
-                k += 1
-                if p >= 0:
-                    c = g * d[k]
-                    if checked and c - c != 0:     # inf/nan: report it, or zero seed × inf
-                        c = settle(c, g, trace, i, k)
-                    a = adj[p]
-                    adj[p] = c if a is None else a + c
-            continue
         prim, parents, args, ans, params, shape = rows[i]
-        if prim is None:            # an input: its adjoint is a result
+        if g is None or prim is None:       # not reached, or an input (its adjoint is a result)
             continue
         if not keep_all:
-            adj[i] = None
-        vjp = prim.vjp
-        inline = not prim.variadic and vjp is not None
-        k = -1
-        for p in parents:
-            k += 1
-            if p < 0:
+            adj[i] = None                   # passed on below, no longer needed: free it
+        if wrap is not None:                # count_cost: the rules run on counting tracers
+            ans, args = wrap(ans), [wrap(a) for a in args]
+        for k, p in enumerate(parents):
+            if p < 0:                       # a constant argument
                 continue
-            if inline:                                     # `contribution`, inlined
-                try:
-                    rule = vjp[k]
-                    if rule is None:
-                        continue
-                    c = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
-                except ZeroDivisionError:
-                    c = contribution(prim, k, g, ans, args, params)
-            else:
-                c = contribution(prim, k, g, ans, args, params)
-                if c is None:
-                    continue
-            if type(c) is not float:
-                if checked:
-                    c = settle(c, g, trace, i, k)
-                elif prim.elementwise:                     # sum over broadcast dimensions
-                    target = rows[p][5]                    # (the parent's shape)
-                    if (c.shape if type(c) is np.ndarray else shape_of(c)) != target:
-                        c = unbroadcast(c, target)
-            elif checked and c - c != 0:
-                c = settle(c, g, trace, i, k)
-            a = adj[p]
-            adj[p] = c if a is None else a + c             # sum over children: eq. (8.69)
+            c = contribution(prim, k, g, ans, args, params)      # v̄_j ∂v_j/∂v_k
+            if c is None:
+                continue
+            c = settle(c, g, trace, i, k, warn)     # inf/nan; sum over broadcast axes
+            adj[p] = c if adj[p] is None else adj[p] + c         # v̄_k += ...: eq. (8.69)
     return adj
 
 
@@ -261,23 +206,7 @@ def _backward_counted(trace, adj, start, keep_all):
     counter = _cost.CountTrace()
     adj = [counter.wrap(a) for a in adj]
     with _cost.phase("adjoint"):
-        for i in range(start, -1, -1):
-            g = adj[i]
-            if g is None or trace.rows[i][0] is None:
-                continue
-            prim, parents, args, ans, params = trace.rows[i][:5]
-            if not keep_all:
-                adj[i] = None
-            for k, p in enumerate(parents):
-                if p < 0:
-                    continue
-                c = contribution(prim, k, g, counter.wrap(ans), [counter.wrap(a) for a in args],
-                                 params)
-                if c is None:
-                    continue
-                c = settle(c, g, trace, i, k)
-                a = adj[p]
-                adj[p] = c if a is None else a + c
+        sweep(trace, adj, start, keep_all, counter.wrap)
     return [_cost.unwrap_count(a) for a in adj]
 
 

@@ -182,8 +182,9 @@ def fill(template, parts, params=None, style="book", fallback=None):
     if style != "python" and template == "{0} {1}" and len(parts) == 2:
         if style == "rule" and parts[0][0] == parts[1][0] and parts[0][1] >= 5:
             return parts[0][0] + "²", 4                     # v3 v3 reads v3²
-        if any(_is_number(t) for t, _ in parts):
-            template = "{0} × {1}"                           # a constant factor: v3 × (−1.0)
+        if _is_number(parts[1][0]) or parts[0][0].startswith(("−", "(−")) and \
+                _is_number(parts[0][0]):
+            template = "{0} × {1}"          # a constant factor on the right: v3 × (−1.0); 4 v1
     prec, needs = _template_info(template, "python" if style == "python" else "book")
     texts = [f"({t})" if p < needs.get(k, 5) else t for k, (t, p) in enumerate(parts)]
     try:

@@ -15,21 +15,16 @@ Three recording modes share this class:
 """
 from __future__ import annotations
 
-import os
-import sys
 from types import MappingProxyType
 
 import numpy as np
 
 from . import cost as _cost
-from .registry import UFUNCS
+from .frames import is_machinery, user_frame  # noqa: F401  (is_machinery: re-exported)
 from .standin import fill
-from .tracer import (_NO_PARAMS, _PLAIN, LEVELS, Tracer, install_float_fast_paths,
-                     outer_process, shape_of, stub_of, unwrap)
+from .registry import compute
+from .tracer import LEVELS, Tracer, shape_of, stub_of, unwrap
 
-# frames in these directories are machinery, not the user's code (for source locations)
-_CORE_DIR = os.path.dirname(os.path.abspath(__file__))
-_NUMPY_DIR = os.path.dirname(np.__file__)
 
 
 class Node:
@@ -102,19 +97,7 @@ class BranchEvent:
         return f"BranchEvent(after v{self.position}, {self.kind} -> {self.value}, line {self.loc[1] if self.loc else '?'})"
 
 
-def is_machinery(filename):
-    """True for adnb's core and numpy's own files: frames there are not the user's code."""
-    return filename.startswith(_CORE_DIR) or filename.startswith(_NUMPY_DIR)
-
-
-def _user_frame(depth=2):
-    """The innermost frame outside adnb's core and numpy: where the user's code made the call."""
-    f = sys._getframe(depth)
-    while f is not None:
-        if not is_machinery(f.f_code.co_filename):
-            return f
-        f = f.f_back
-    return None
+_user_frame = user_frame
 
 
 class Trace:
@@ -179,82 +162,36 @@ class Trace:
         return TapeTracer(value, self, i)
 
     def process(self, prim, args, params):
-        # The hot path of every traced operation, kept lean (benchmarks/ holds the budget).
-        # Unpack this trace's tracers into (value, parent index); anything else is a constant.
-        n = len(args)
-        if n == 1:              # unary and binary operations unrolled: the commonest cases
-            x = args[0]
-            if type(x) is TapeTracer and x.trace is self:
-                vx, parents = x.primal, (x.index,)
+        """Record one operation: unbox this trace's tracers, compute, write the row, box the
+        value. (The reference path; ``fast.py`` installs an unrolled copy over it.)"""
+        vals, parents = [], []
+        for a in args:                  # a tracer of this trace is a parent; anything else a constant
+            if type(a) is TapeTracer and a.trace is self:
+                vals.append(a.primal)
+                parents.append(a.index)
             else:
-                vx, parents = x, (-1,)
-            vals = (vx,)
-            plain = type(vx) in _PLAIN or not isinstance(vx, Tracer)
-            if not plain:               # the outer transformation sees the operation too
-                ans = vx.trace.process(prim, vals, params)
-            elif type(vx) is float and prim.scalar_impl is not None:
-                ans = prim.scalar_impl(vx)
-            else:
-                ans = prim.impl(vx, **params) if params else prim.impl(vx)
-        elif n == 2:
-            x, y = args
-            if type(x) is TapeTracer and x.trace is self:
-                vx, px = x.primal, x.index
-            else:
-                vx, px = x, -1
-            if type(y) is TapeTracer and y.trace is self:
-                vy, py = y.primal, y.index
-            else:
-                vy, py = y, -1
-            vals, parents = (vx, vy), (px, py)
-            plain = (type(vx) in _PLAIN or not isinstance(vx, Tracer)) \
-                and (type(vy) in _PLAIN or not isinstance(vy, Tracer))
-            if not plain:
-                ans = outer_process(prim, vals, params)
-            else:
-                ans = prim.impl(vx, vy, **params) if params else prim.impl(vx, vy)
-        else:
-            vals = []
-            parents = []
-            plain = True        # no tracer of an outer transformation among the values
-            for a in args:
-                if type(a) is TapeTracer and a.trace is self:
-                    v = a.primal
-                    parents.append(a.index)
-                else:
-                    v = a
-                    parents.append(-1)
-                vals.append(v)
-                if plain and type(v) is not float and isinstance(v, Tracer):
-                    plain = False
-            ans = outer_process(prim, vals, params) if not plain else prim.impl(*vals, **params)
-        if plain and _cost.ACTIVE:
-            _cost.record(prim, vals, ans, params)
+                vals.append(a)
+                parents.append(-1)
+        ans = compute(prim, vals, params)
         if not prim.differentiable:
             return ans
+        return self.record(prim, tuple(parents), tuple(vals), ans, params)
+
+    def record(self, prim, parents, vals, ans, params, local=None):
+        """Write the Wengert row v_i = prim(vals) -- the one place rows are written -- and return
+        the tracer of v_i. A lean trace keeps only what the adjoint rule reads (``prim.keep``);
+        ``local`` holds the local partials when the float fast path computed them already."""
         if not self.lean:
             return self._record_all(prim, vals, parents, ans, params)
-        rows = self.rows
-        local = None
         if type(ans) is float:
             shape = ()                  # scalar arguments cost nothing to keep: keep them all
-            if plain and prim.scalar_partials is not None:
-                try:                    # every local partial now: the sweep only multiplies
-                    local = prim.scalar_partials(ans, *vals)
-                except (ZeroDivisionError, ValueError, OverflowError):
-                    pass                # the sweep's rules handle (and report) this point
         else:
             shape = ans.shape if type(ans) is np.ndarray else shape_of(ans)
             if not prim.keep_args:      # only the shapes of the arguments (shared stubs)
-                if n == 1:
-                    vals = (stub_of(vx),) if parents[0] >= 0 else vals
-                elif n == 2:
-                    vals = (stub_of(vx) if px >= 0 else vx, stub_of(vy) if py >= 0 else vy)
-                else:
-                    vals = [v if p < 0 else stub_of(v) for v, p in zip(vals, parents)]
-        rows.append((prim, parents, vals, ans if prim.keep_ans else None, params, shape))
+                vals = tuple(v if p < 0 else stub_of(v) for v, p in zip(vals, parents))
+        self.rows.append((prim, parents, vals, ans if prim.keep_ans else None, params, shape))
         self.local.append(local)
-        return TapeTracer(ans, self, len(rows) - 1)
+        return TapeTracer(ans, self, len(self.rows) - 1)
 
     def _record_all(self, prim, vals, parents, ans, params):
         frame = _user_frame(3) if self.explore else None
@@ -425,74 +362,3 @@ def const_part(c):
     if text.startswith("-") and np.ndim(c) == 0:
         return "−" + text[1:], 2
     return text, 5
-
-
-# ---- the float fast path of recording ----------------------------------------------------------
-# Scalar code (the book's examples, loops over floats) is mostly +, −, ×, / between a Python float
-# and a traced float. For those, TapeTracer's operators write the row themselves: the same row
-# ``Trace.process`` writes (tests/test_fast_paths.py checks both agree), without its general checks and
-# one call level. Anything else (arrays, explore mode, count_cost, nested transformations) takes
-# the general path.
-
-def _float_operator(prim, name, reflected):
-    impl, partials, keep_ans = prim.impl, prim.scalar_partials, prim.keep_ans
-
-    def operator(self, other):
-        x = self.primal
-        trace = self.trace
-        t = type(other)
-        if type(x) is float and trace.lean and not _cost.ACTIVE:
-            if t is float or t is int:
-                if reflected:
-                    parents, vals = (-1, self.index), (other, x)
-                else:
-                    parents, vals = (self.index, -1), (x, other)
-            elif t is TapeTracer and other.trace is trace and type(other.primal) is float:
-                parents, vals = (self.index, other.index), (x, other.primal)
-            else:
-                parents = None
-            if parents is not None:
-                ans = impl(*vals)
-                if type(ans) is float:
-                    try:
-                        local = partials(ans, *vals)
-                    except (ZeroDivisionError, ValueError, OverflowError):
-                        local = None    # the sweep's rules handle (and report) this point
-                    rows = trace.rows
-                    rows.append((prim, parents, vals, ans if keep_ans else None, _NO_PARAMS, ()))
-                    trace.local.append(local)
-                    return TapeTracer(ans, trace, len(rows) - 1)
-        # the general path: a constant or a tracer of this trace on the other side need no bind
-        if t in _PLAIN or (t is TapeTracer and other.trace is trace):
-            return trace.process(prim, (other, self) if reflected else (self, other), _NO_PARAMS)
-        return prim(other, self) if reflected else prim(self, other)
-    operator.__name__ = name
-    return operator
-
-
-def _float_ufunc(self, ufunc, method, *inputs, **kwargs):
-    """np.sin(x), np.exp(x)... of a traced float on a lean trace: the same row as ``process``.
-    (Other unary calls go straight to ``process``, as in ``Tracer.__array_ufunc__``.)"""
-    if len(inputs) == 1 and method == "__call__" and not kwargs:
-        prim = UFUNCS.get(ufunc)
-        if prim is not None:
-            x = self.primal
-            trace = self.trace
-            if type(x) is float and prim.scalar_partials is not None and trace.lean \
-                    and not _cost.ACTIVE and prim.scalar_impl is not None:
-                ans = prim.scalar_impl(x)
-                if type(ans) is float:
-                    try:
-                        local = prim.scalar_partials(ans, x)
-                    except (ZeroDivisionError, ValueError, OverflowError):
-                        local = None
-                    rows = trace.rows
-                    rows.append((prim, (self.index,), (x,), ans if prim.keep_ans else None,
-                                 _NO_PARAMS, ()))
-                    trace.local.append(local)
-                    return TapeTracer(ans, trace, len(rows) - 1)
-            return trace.process(prim, inputs, _NO_PARAMS)
-    return Tracer.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
-
-
-install_float_fast_paths(TapeTracer, _float_operator, _float_ufunc)

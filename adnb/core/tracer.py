@@ -19,6 +19,31 @@ import numpy as np
 from ..errors import CutDerivativeError, InPlaceError, UnsupportedOperationError
 
 
+# The registry's tables, filled as the primitive blocks are defined (registry.py); kept here so
+# that a tracer's operators and numpy hooks find the primitives without importing them.
+#: every primitive by name, in definition order
+PRIMITIVES: dict = {}
+#: numpy ufunc -> Primitive, and numpy array function -> python implementation (numpy signature).
+UFUNCS: dict = {}
+ARRAY_FUNCTIONS: dict = {}
+#: numpy names that dispatch to adnb (for the "supported" list in error messages)
+SUPPORTED_NUMPY: list = []
+_P, _F = PRIMITIVES, ARRAY_FUNCTIONS
+
+# numpy ufuncs without a derivative to carry: piecewise constant ones and comparisons, evaluated
+# on primal values (comparisons also record the branch taken, in explore mode)
+PIECEWISE_CONSTANT = {np.sign, np.floor, np.ceil, np.rint, np.trunc, np.isnan, np.isinf,
+                      np.isfinite, np.signbit, np.logical_not, np.logical_and, np.logical_or,
+                      np.logical_xor, np.floor_divide}
+COMPARISONS = {np.less: "<", np.less_equal: "≤", np.greater: ">", np.greater_equal: "≥",
+               np.equal: "==", np.not_equal: "≠"}
+
+
+def supported_list():
+    """Sorted names of the numpy callables adnb differentiates."""
+    return sorted(set(SUPPORTED_NUMPY))
+
+
 LEVELS = itertools.count(1)
 _PLAIN = {float, int, np.float64, np.ndarray}
 _NO_PARAMS: dict = {}   # shared, never mutated
@@ -97,53 +122,29 @@ class Tracer:
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
-    # ---- arithmetic ----------------------------------------------------------------------
-    # With a plain number (or a tracer of the same transformation) on the other side, this
-    # tracer's transformation is the only one involved: bind's search can be skipped (hot path).
-    def __add__(self, other):
-        if type(other) in _PLAIN or (type(other) is type(self) and other.trace is self.trace):
-            return self.trace.process(P.add, (self, other), _NO_PARAMS)
-        return P.add(self, other)
-
-    def __radd__(self, other):
-        if type(other) in _PLAIN:
-            return self.trace.process(P.add, (other, self), _NO_PARAMS)
-        return P.add(other, self)
-
-    def __sub__(self, other):
-        if type(other) in _PLAIN or (type(other) is type(self) and other.trace is self.trace):
-            return self.trace.process(P.sub, (self, other), _NO_PARAMS)
-        return P.sub(self, other)
-
-    def __rsub__(self, other):
-        if type(other) in _PLAIN:
-            return self.trace.process(P.sub, (other, self), _NO_PARAMS)
-        return P.sub(other, self)
-
-    def __mul__(self, other):
-        if type(other) in _PLAIN or (type(other) is type(self) and other.trace is self.trace):
-            return self.trace.process(P.mul, (self, other), _NO_PARAMS)
-        return P.mul(self, other)
-
-    def __rmul__(self, other):
-        if type(other) in _PLAIN:
-            return self.trace.process(P.mul, (other, self), _NO_PARAMS)
-        return P.mul(other, self)
-
-    def __mod__(self, other): return P.remainder(self, other)
-    def __rmod__(self, other): return P.remainder(other, self)
+    # ---- arithmetic: every operator is a primitive call ------------------------------------
+    # (``fast.py`` installs float fast paths over these on the tracers of recording and forward
+    # mode; these are the reference.)
+    def __add__(self, other): return _P["add"](self, other)
+    def __radd__(self, other): return _P["add"](other, self)
+    def __sub__(self, other): return _P["sub"](self, other)
+    def __rsub__(self, other): return _P["sub"](other, self)
+    def __mul__(self, other): return _P["mul"](self, other)
+    def __rmul__(self, other): return _P["mul"](other, self)
+    def __mod__(self, other): return _P["remainder"](self, other)
+    def __rmod__(self, other): return _P["remainder"](other, self)
     def __floordiv__(self, other): return np.floor_divide(unwrap(self), unwrap(other))  # steps: ∂ = 0
     def __rfloordiv__(self, other): return np.floor_divide(unwrap(other), unwrap(self))
     def __divmod__(self, other): return self // other, self % other
-    def __truediv__(self, other): return P.div(self, other)
-    def __rtruediv__(self, other): return P.div(other, self)
-    def __pow__(self, other): return P.pow(self, other)
-    def __rpow__(self, other): return P.pow(other, self)
-    def __matmul__(self, other): return P.matmul(self, other)
-    def __rmatmul__(self, other): return P.matmul(other, self)
-    def __neg__(self): return P.neg(self)
+    def __truediv__(self, other): return _P["div"](self, other)
+    def __rtruediv__(self, other): return _P["div"](other, self)
+    def __pow__(self, other): return _P["pow"](self, other)
+    def __rpow__(self, other): return _P["pow"](other, self)
+    def __matmul__(self, other): return _P["matmul"](self, other)
+    def __rmatmul__(self, other): return _P["matmul"](other, self)
+    def __neg__(self): return _P["neg"](self)
     def __pos__(self): return self
-    def __abs__(self): return P.abs_(self)
+    def __abs__(self): return _P["abs"](self)
 
     # ---- comparisons use the primal: control flow follows the concrete path --------------
     def __lt__(self, other): return self.trace.compare(np.less, self, other)
@@ -188,7 +189,7 @@ class Tracer:
         raise CutDerivativeError("x.tolist() would drop the derivative; use list(x) to iterate.")
 
     # ---- indexing -------------------------------------------------------------------------
-    def __getitem__(self, idx): return P.getitem(self, idx)
+    def __getitem__(self, idx): return _P["getitem"](self, idx)
 
     def __setitem__(self, idx, value):
         raise InPlaceError(
@@ -196,58 +197,58 @@ class Tracer:
             "would be lost for the reverse sweep. Build a new array instead, e.g. "
             "np.where(mask, new, x), np.concatenate([...]) or np.stack([...]).")
 
-    def __iadd__(self, other): return P.add(self, other)
-    def __isub__(self, other): return P.sub(self, other)
-    def __imul__(self, other): return P.mul(self, other)
-    def __itruediv__(self, other): return P.div(self, other)
+    def __iadd__(self, other): return _P["add"](self, other)
+    def __isub__(self, other): return _P["sub"](self, other)
+    def __imul__(self, other): return _P["mul"](self, other)
+    def __itruediv__(self, other): return _P["div"](self, other)
 
     # ---- ndarray methods ------------------------------------------------------------------
     @property
-    def T(self): return P.transpose(self)
+    def T(self): return _F[np.transpose](self)
 
     @property
-    def mT(self): return P.matrix_transpose(self)
+    def mT(self): return _F[np.matrix_transpose](self)
 
     def transpose(self, *axes):
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = axes[0]
-        return P.transpose(self, tuple(axes) if axes else None)
+        return _F[np.transpose](self, tuple(axes) if axes else None)
 
     def reshape(self, *shape, order="C"):
         if order != "C":
             raise UnsupportedOperationError("reshape(order=...) other than 'C' is not supported")
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
-        return P.np_reshape(self, tuple(shape))
+        return _F[np.reshape](self, tuple(shape))
 
     def sum(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
-        return P.np_sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+        return _F[np.sum](self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
     def mean(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
-        return P.np_mean(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+        return _F[np.mean](self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
     def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
-        return P.np_var(self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
+        return _F[np.var](self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
 
     def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
-        return P.np_std(self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
+        return _F[np.std](self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
 
     def max(self, axis=None, out=None, keepdims=False, **kw):
-        return P.np_max(self, axis=axis, out=out, keepdims=keepdims, **kw)
+        return _F[np.max](self, axis=axis, out=out, keepdims=keepdims, **kw)
 
     def min(self, axis=None, out=None, keepdims=False, **kw):
-        return P.np_min(self, axis=axis, out=out, keepdims=keepdims, **kw)
+        return _F[np.min](self, axis=axis, out=out, keepdims=keepdims, **kw)
 
     def prod(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
-        return P.np_prod(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+        return _F[np.prod](self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
     def cumsum(self, axis=None, dtype=None, out=None):
-        return P.np_cumsum(self, axis=axis, dtype=dtype, out=out)
+        return _F[np.cumsum](self, axis=axis, dtype=dtype, out=out)
 
-    def dot(self, other): return P.np_dot(self, other)
-    def clip(self, min=None, max=None, out=None): return P.np_clip(self, min, max, out=out)
-    def squeeze(self, axis=None): return P.np_squeeze(self, axis)
-    def ravel(self, order="C"): return P.np_reshape(self, (-1,))
+    def dot(self, other): return _F[np.dot](self, other)
+    def clip(self, min=None, max=None, out=None): return _F[np.clip](self, min, max, out=out)
+    def squeeze(self, axis=None): return _F[np.squeeze](self, axis)
+    def ravel(self, order="C"): return _F[np.reshape](self, (-1,))
     flatten = ravel
     def copy(self): return self
 
@@ -256,12 +257,12 @@ class Tracer:
             return self
         raise CutDerivativeError(f"astype({dtype}) would drop the derivative of a traced value")
 
-    def diagonal(self): return P.np_diag(self)
+    def diagonal(self): return _F[np.diag](self)
 
     # ---- numpy dispatch -------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:       # the common case, first
-            prim = P.UFUNCS.get(ufunc)
+            prim = UFUNCS.get(ufunc)
             if prim is not None:
                 if len(inputs) == 1:                  # np.sin(x): x's transformation handles it
                     return self.trace.process(prim, inputs, _NO_PARAMS)
@@ -279,16 +280,16 @@ class Tracer:
         if kwargs.get("out") is not None:
             raise InPlaceError(f"np.{ufunc.__name__}(..., out=...) writes in place, which is not "
                                "supported on traced values; assign the result instead.")
-        prim = P.UFUNCS.get(ufunc)
+        prim = UFUNCS.get(ufunc)
         if prim is None:
-            cmp = P.COMPARISONS.get(ufunc)
+            cmp = COMPARISONS.get(ufunc)
             if cmp is not None:
                 return self.trace.compare(ufunc, *inputs)
-            if ufunc in P.PIECEWISE_CONSTANT:
+            if ufunc in PIECEWISE_CONSTANT:
                 return ufunc(*[unwrap(x) for x in inputs], **kwargs)
             raise UnsupportedOperationError(
                 f"np.{ufunc.__name__} has no derivative rules in adnb. Supported numpy functions: "
-                f"{', '.join(P.supported_list())}.")
+                f"{', '.join(supported_list())}.")
         if kwargs:
             kwargs.pop("out", None)
             bad = {k: v for k, v in kwargs.items() if not (k == "dtype" and v in (None, float, np.float64))}
@@ -299,13 +300,13 @@ class Tracer:
         return prim(*inputs)
 
     def __array_function__(self, func, types, args, kwargs):
-        impl = P.ARRAY_FUNCTIONS.get(func)
+        impl = ARRAY_FUNCTIONS.get(func)
         if impl is None:
             mod = getattr(func, "__module__", "") or ""
             name = ("np.linalg." if "linalg" in mod else "np.") + func.__name__
             raise UnsupportedOperationError(
                 f"{name} is not supported by adnb (no derivative rules). Supported numpy "
-                f"functions: {', '.join(P.supported_list())}.")
+                f"functions: {', '.join(supported_list())}.")
         return impl(*args, **kwargs)
 
     def __repr__(self):
@@ -328,7 +329,7 @@ def _refusal(name):
 
     def refuse(self):
         raise error(message or f"the ndarray method .{name}() has no derivative rules in adnb. "
-                    f"Supported numpy functions: {', '.join(P.supported_list())}.")
+                    f"Supported numpy functions: {', '.join(supported_list())}.")
     return property(refuse)
 
 
@@ -338,27 +339,6 @@ for _name in dir(np.ndarray):
 del _name
 
 
-def outer_process(prim, vals, params):
-    """Hand an operation on to the transformations outside the current one (its values still
-    hold their tracers): the one tracer's transformation, or for several the innermost (bind)."""
-    found = None
-    for v in vals:
-        if isinstance(v, Tracer):
-            if found is not None:
-                return prim(*vals, **params)
-            found = v
-    return found.trace.process(prim, tuple(vals), params)
-
-
-def install_float_fast_paths(cls, make_operator, ufunc_method):
-    """Give a tracer class its float fast paths (trace.py, forward.py): ``make_operator(prim,
-    dunder, reflected)`` for + − × / and their reflections, and an ``__array_ufunc__``."""
-    for prim, name in ((P.add, "add"), (P.sub, "sub"), (P.mul, "mul"), (P.div, "truediv")):
-        setattr(cls, f"__{name}__", make_operator(prim, f"__{name}__", False))
-        setattr(cls, f"__r{name}__", make_operator(prim, f"__r{name}__", True))
-    cls.__array_ufunc__ = ufunc_method
-
-
 def unwrap(x):
     """The plain value under any number of tracers."""
     while isinstance(x, Tracer):
@@ -366,4 +346,3 @@ def unwrap(x):
     return x
 
 
-from . import primitives as P  # noqa: E402  (late import: primitives need Tracer)

@@ -11,7 +11,8 @@ from ..registry import define_primitive, implements
 from ..tracer import shape_of
 from ._helpers import _reject, _size
 from .elementwise import mul
-from .shape import _mT, _unbroadcast, broadcast_to, np_reshape, reshape, transpose_
+from .reductions import broadcast_to, unbroadcast as _unbroadcast
+from .shape import _mT, np_reshape, reshape, transpose_
 
 
 # ============================================================================================

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..registry import ARRAY_FUNCTIONS, implements
 from ..tracer import Tracer, shape_of, unwrap
-from .shape import broadcast_to
+from .reductions import broadcast_to
 
 
 # ---- numpy functions that only read shapes or primal values ----------------------------------
@@ -62,12 +62,6 @@ for _f in (np.argmax, np.argmin, np.argsort, np.isclose, np.allclose, np.array_e
     if hasattr(_f, "__name__"):
         ARRAY_FUNCTIONS[_f] = _primal_only(_f)
 
-# ============================================================================================
-# Non-differentiable ufuncs (piecewise constant) and comparisons: evaluated on primal values
-# ============================================================================================
-
-PIECEWISE_CONSTANT = {np.sign, np.floor, np.ceil, np.rint, np.trunc, np.isnan, np.isinf,
-                      np.isfinite, np.signbit, np.logical_not, np.logical_and, np.logical_or,
-                      np.logical_xor, np.floor_divide}
-COMPARISONS = {np.less: "<", np.less_equal: "≤", np.greater: ">", np.greater_equal: "≥",
-               np.equal: "==", np.not_equal: "≠"}
+# Non-differentiable ufuncs (piecewise constant) and comparisons: evaluated on primal values by
+# the tracer's numpy hook (their tables live in tracer.py, beside it)
+from ..tracer import COMPARISONS, PIECEWISE_CONSTANT  # noqa: E402,F401

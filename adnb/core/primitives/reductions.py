@@ -1,5 +1,6 @@
 """Reductions: sum, max, min, prod, cumsum, and the numpy functions built on them (mean, var,
-std, trace). Their rules are explicit ``jvp=``/``vjp=`` (not elementwise)."""
+std, trace); broadcast_to and ``unbroadcast``, its adjoint (a sum over the broadcast axes).
+Their rules are explicit ``jvp=``/``vjp=`` (not elementwise)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,7 @@ from ..registry import define_primitive, implements
 from ..tracer import shape_of, unwrap
 from ._helpers import _axes, _reject, _size
 from .elementwise import _select, sqrt, where_
-from .shape import (_inverse_perm, broadcast_to, getitem, np_diagonal, np_reshape, reshape,
-                    transpose_)
+from .shape import _inverse_perm, getitem, np_diagonal, np_reshape, reshape, transpose_
 
 
 # ============================================================================================
@@ -23,6 +23,51 @@ def _expand_to(g, shape, axes, keepdims):
         kshape = tuple(1 if i in axes else n for i, n in enumerate(shape))
         g = reshape(g, kshape)
     return broadcast_to(g, shape)
+
+
+# broadcasting and its adjoint, the sum over the broadcast axes
+
+def _broadcast_impl(x, shape):
+    if not shape_of(x):               # a scalar: filling is cheaper than numpy's broadcast_to
+        out = np.empty(shape)
+        out.fill(x)
+        return out
+    return np.broadcast_to(x, shape)
+
+
+broadcast_to = define_primitive(
+    "broadcast_to", _broadcast_impl, formula="broadcast({0}, {shape})",
+    code="np.broadcast_to({0}, {shape})",
+    jvp=(lambda t, ans, x, shape: broadcast_to(t, shape),),
+    vjp=(lambda g, ans, x, shape: unbroadcast(g, shape_of(x)),),
+    flops=lambda ans, x, shape: 0)
+
+
+def _batched_broadcast(t, ans, x, shape):
+    n = shape_of(t)[0]
+    missing = len(shape) - len(shape_of(x))
+    t = reshape(t, (n,) + (1,) * missing + tuple(shape_of(x)))
+    return broadcast_to(t, (n,) + tuple(shape))
+
+
+broadcast_to.jvp_batched = (_batched_broadcast,)
+
+
+def unbroadcast(g, shape):
+    """Sum g over the dimensions that broadcasting added to reach it from ``shape`` (the
+    adjoint of broadcasting, used by every elementwise adjoint)."""
+    shape = tuple(shape)
+    gs = shape_of(g)
+    if gs == shape:
+        return g
+    extra = len(gs) - len(shape)
+    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape)
+                                       if n == 1 and gs[i + extra] != 1)
+    if axes:
+        g = sum_(g, axes=axes, keepdims=True)
+    if shape_of(g) != shape:
+        g = reshape(g, shape)
+    return g
 
 
 def _batched_reduce(prim):
@@ -182,3 +227,9 @@ def np_cumsum(a, axis=None, dtype=None, out=None):
 def np_trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     _reject("trace", out=out, dtype=dtype)
     return np_sum(np_diagonal(a, offset, axis1, axis2))
+
+
+@implements(np.broadcast_to)
+def np_broadcast_to(array, shape, subok=False):
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return array if shape_of(array) == shape else broadcast_to(array, shape=shape)

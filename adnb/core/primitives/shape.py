@@ -1,4 +1,4 @@
-"""Shape and indexing: reshape, transpose, broadcast_to, getitem (and its adjoint untake),
+"""Shape and indexing: reshape, transpose, getitem (and its adjoint untake),
 concatenate, and the numpy functions that rearrange arrays (ravel, squeeze, stack, sort, diag…)."""
 from __future__ import annotations
 
@@ -37,37 +37,6 @@ transpose_ = define_primitive(
     vjp=(lambda g, ans, x, axes: transpose_(g, axes=_inverse_perm(axes)),),
     flops=lambda ans, x, axes: 0)
 transpose_.jvp_batched = (lambda t, ans, x, axes: transpose_(t, axes=(0,) + tuple(a + 1 for a in axes)),)
-
-def _broadcast_impl(x, shape):
-    if not shape_of(x):               # a scalar: filling is cheaper than numpy's broadcast_to
-        out = np.empty(shape)
-        out.fill(x)
-        return out
-    return np.broadcast_to(x, shape)
-
-
-broadcast_to = define_primitive(
-    "broadcast_to", _broadcast_impl, formula="broadcast({0}, {shape})",
-    code="np.broadcast_to({0}, {shape})",
-    jvp=(lambda t, ans, x, shape: broadcast_to(t, shape),),
-    vjp=(lambda g, ans, x, shape: _unbroadcast(g, shape_of(x)),),
-    flops=lambda ans, x, shape: 0)
-
-
-def _batched_broadcast(t, ans, x, shape):
-    n = shape_of(t)[0]
-    missing = len(shape) - len(shape_of(x))
-    t = reshape(t, (n,) + (1,) * missing + tuple(shape_of(x)))
-    return broadcast_to(t, (n,) + tuple(shape))
-
-
-broadcast_to.jvp_batched = (_batched_broadcast,)
-
-
-def _unbroadcast(g, shape):
-    from ..reverse import unbroadcast
-    return unbroadcast(g, tuple(shape))
-
 
 def _is_basic_index(idx):
     items = idx if isinstance(idx, tuple) else (idx,)
@@ -243,12 +212,6 @@ def np_expand_dims(a, axis):
 def np_atleast_1d(*arys):
     res = [np_reshape(a, (1,)) if not shape_of(a) else a for a in arys]
     return res[0] if len(res) == 1 else res
-
-
-@implements(np.broadcast_to)
-def np_broadcast_to(array, shape, subok=False):
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return array if shape_of(array) == shape else broadcast_to(array, shape=shape)
 
 
 @implements(np.concatenate)
