@@ -32,7 +32,13 @@ __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian
            "LeakedTracerError", "ReturnedNoneError", "StructureMismatchError",
            "load_ipython_extension", "unload_ipython_extension", "explore", "explore_cell",
            "custom_jvp", "custom_vjp", "stop_gradient", "checkpoint", "remat", "checkpoint_loop",
-           "linearize", "linear_transpose", "NotLinearError", "CustomRuleError"]
+           "linearize", "linear_transpose", "NotLinearError", "CustomRuleError", "exercise"]
+
+
+def exercise(f, *args, mode="reverse", blanks="all", seed=None):
+    """An exercise sheet with blanks and its answer key (``adnb.display.exercise.exercise``)."""
+    from .display.exercise import exercise as _exercise
+    return _exercise(f, *args, mode=mode, blanks=blanks, seed=seed)
 
 
 def load_ipython_extension(ipython):

@@ -156,11 +156,13 @@ class Exploration:
         inputs: ``{name: value}`` of the inputs (plain values).
         outputs: ``{name: value}`` of the outputs (plain values).
         source: the code of an explored cell (None for a function).
+        predict: the explorer starts in predict mode; the static view shows the blanks.
     """
 
     def __init__(self, trace, mode="both", tangent_seed=None, output_seed=None,
-                 show=DEFAULT_SHOW, interactive=False, retrace=None, source=None):
+                 show=DEFAULT_SHOW, interactive=False, retrace=None, source=None, predict=False):
         self.trace = trace
+        self.predict = bool(predict)
         self.mode = mode
         self.show = check_options(mode, show)
         self.interactive = interactive
@@ -353,7 +355,7 @@ class Exploration:
         t_spec, o_spec = self._seed_specs
         new = Exploration(tr, mode=self.mode, tangent_seed=t_spec, output_seed=o_spec,
                           show=self.show, interactive=self.interactive, retrace=self._retrace,
-                          source=self.source)
+                          source=self.source, predict=self.predict)
         new.side_effects, new.output_source = self.side_effects, self.output_source
         return new
 
@@ -362,7 +364,7 @@ class Exploration:
         """The interactive ``TraceExplorer`` for this exploration (one per exploration)."""
         if self._widget is None or kwargs:
             from .widgets.explorer import TraceExplorer
-            w = TraceExplorer(self, **kwargs)
+            w = TraceExplorer(self, **{"predict": self.predict, **kwargs})
             if kwargs:
                 return w
             self._widget = w

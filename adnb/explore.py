@@ -64,7 +64,7 @@ def _record(call, names, values, function_name, location_names=None, after=None)
 
 
 def explore(f, *args, mode="both", tangent_seed=None, output_seed=None, show=DEFAULT_SHOW,
-            interactive=False, location_names=None, **kwargs):
+            interactive=False, location_names=None, predict=False, **kwargs):
     """Record ``f(*args, **kwargs)`` once and explore its forward and reverse sweeps.
 
     Each numeric argument becomes an input v1, v2, … named after f's parameters (a tuple/list
@@ -85,6 +85,9 @@ def explore(f, *args, mode="both", tangent_seed=None, output_seed=None, show=DEF
             table and graph as the fallback for viewers without a widget frontend).
         location_names: ``{filename: name}``: how tables name source files (IPython compiles
             each cell under a temporary file name; the magic maps those to ``In[n]``).
+        predict: start in predict mode (``adnb.widgets.learn``): each value of the sweep is
+            asked before it is revealed; without a widget the blanks print as an exercise with
+            the answers collapsed.
 
     Returns:
         Exploration
@@ -141,12 +144,12 @@ def explore(f, *args, mode="both", tangent_seed=None, output_seed=None, show=DEF
 
     tr = retrace(leaf_values)
     return Exploration(tr, mode=mode, tangent_seed=tangent_seed, output_seed=output_seed,
-                       show=opts, interactive=interactive, retrace=retrace)
+                       show=opts, interactive=interactive, retrace=retrace, predict=predict)
 
 
 def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangent_seed=None,
                  output_seed=None, show=DEFAULT_SHOW, interactive=False, filename=None,
-                 cell_name=None, location_names=None):
+                 cell_name=None, location_names=None, predict=False):
     """Run a block of code exactly once with the inputs traced, and explore its derivatives.
 
     This is what ``%%autodiff`` does: ``%%autodiff x1=1.0 x2=2.0`` over a cell is
@@ -170,7 +173,7 @@ def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangen
             named ``out``), else the variable(s) of its last assignment. An output may be a
             number, an array, or a tuple/list/dict of them (every leaf is an output).
         namespace: the dict the code runs in; default: a new dict holding ``np`` (numpy).
-        mode, tangent_seed, output_seed, show, interactive: as for ``explore``.
+        mode, tangent_seed, output_seed, show, interactive, predict: as for ``explore``.
         filename: the name the code is compiled under, for tracebacks; by default a fresh
             ``<autodiff-cell-N>`` whose source is registered with ``linecache``.
         cell_name: the name the trace's table gives the code's lines (``In[3]:2``); default
@@ -220,7 +223,8 @@ def explore_cell(code, inputs, outputs=None, namespace=None, mode="both", tangen
 
     tr = retrace(values, namespace)
     e = Exploration(tr, mode=mode, tangent_seed=tangent_seed, output_seed=output_seed,
-                    show=opts, interactive=interactive, retrace=retrace, source=code)
+                    show=opts, interactive=interactive, retrace=retrace, source=code,
+                    predict=predict)
     e.side_effects = runner.side_effects
     e.output_source = analysis.taken_from
     return e

@@ -114,6 +114,10 @@ class AutodiffMagics(Magics):
                    "(default: table,graph).")
     @argument("--static", action="store_true",
               help="show the static table and graph only, no interactive widget.")
+    @argument("--predict", action="store_true",
+              help="predict mode: the explorer asks for each value of the sweep (v̇_i or v̄_i) "
+                   "before revealing it, checks the answer and names classic mistakes; with "
+                   "--static, the blanks print as an exercise with the answers collapsed.")
     @argument("-o", dest="return_result", action="store_true",
               help="return the adnb.Exploration object instead of displaying it (like "
                    "%%timeit -o); it then becomes the cell's output (Out[n], _).")
@@ -166,7 +170,7 @@ class AutodiffMagics(Magics):
         and ``%autodiff f(1.0, 2.0)`` does the same as
         ``display(adnb.explore(f, 1.0, 2.0, interactive=True))``. The options map to keyword
         arguments: --out to outputs=, --seed-in to tangent_seed=, --seed-out to output_seed=,
-        --show to show=, --static to interactive=False.
+        --show to show=, --static to interactive=False, --predict to predict=True.
 
         Examples
         --------
@@ -198,9 +202,15 @@ class AutodiffMagics(Magics):
 
           In [7]: e.jacobian, e.forward.tangents, e.reverse.adjoints
 
+        Predict each adjoint before the sweep reveals it (right/wrong, the rule with its
+        numbers, the classic mistake the answer matches, a score)::
+
+          In [8]: %%autodiff --predict -m reverse x1=1.0 x2=2.0
+             ...: y = x1 * x2 + np.exp(x1 * x2) - np.sin(x2)
+
         Static output only (no widget)::
 
-          In [8]: %%autodiff --static x=0.5
+          In [9]: %%autodiff --static x=0.5
              ...: y = np.tanh(np.tanh(x))
         """
         __tracebackhide__ = True
@@ -208,7 +218,7 @@ class AutodiffMagics(Magics):
         ns = self.shell.user_ns
         ns.setdefault("np", np)         # as explore_cell's own namespace provides it
         kw = dict(mode=args.mode, show=args.show, interactive=not args.static,
-                  location_names=self._cell_names())
+                  location_names=self._cell_names(), predict=args.predict)
         try:
             kw["tangent_seed"] = self._seed(args.seed_in, ns, "--seed-in")
             kw["output_seed"] = self._seed(args.seed_out, ns, "--seed-out")

@@ -40,9 +40,28 @@
 # | 07 | [Hessian–vector products](07_hessian_vector_products.ipynb) | §8.1.6, end of §8.2.2 | mixed mode both ways, $Hv$ in $O(W)$, outer-product approximation |
 # | 08 | [Backprop in an MLP](08_backprop_mlp.ipynb) | §8.1.2–8.1.3, §8.1.5 | Algorithm 8.1 by hand = reverse mode; the network Jacobian both ways |
 # | 09 | [Bending the rules](09_bending_the_rules.ipynb) | beyond §8.2 | `custom_jvp`/`custom_vjp`, `stop_gradient`, checkpointing ($O(n)$ → $O(\sqrt n)$ memory), reverse = linearize + transpose |
+# | 10 | [Build reverse mode yourself](10_build_it_yourself.ipynb) | §8.2.2, eqs. (8.68)–(8.76) | a scalar `Value`, topological order, the adjoint sweep in ~40 lines, checked by `adnb.testing.compare`; the overwrite bug caught; a vectorised layer |
 #
 # Solutions to Exercises 8.13–8.18 sit in collapsed cells under a **Solution** heading (click the
 # bar to the left of a collapsed cell to open it). Try first.
+#
+# ## Predict, then run
+#
+# Before a cell measures something, the notebooks ask you to guess it: a cell marked
+# **Predict, then run** states the question, and the cell after it prints the measured answer.
+# Commit to a number first — a wrong guess you can explain teaches more than a right one.
+# The explorer's *predict* mode (`%%autodiff --predict`) does the same for every value of a
+# sweep and names the classic mistake a wrong answer matches.
+#
+# | notebook | predict … |
+# |---|---|
+# | [03](03_forward_mode.ipynb) | which tangents $\dot v_i$ are zero for $\dot x = e_1$, and $\dot v_5$ · every $\dot v_i$ in the explorer's predict mode · forward passes for a $1 \times 20$ Jacobian · passes for $J r$ |
+# | [04](04_reverse_mode.ipynb) | every $\bar v_i$ in the explorer's predict mode · which adjoints an *overwriting* sweep gets wrong, and $\bar v_3$ · reverse passes for a gradient with $D = 1000$ and a Jacobian with $K = 12$ |
+# | [05](05_cost_vs_dimension.ipynb) | what one pass costs relative to $f$ (1×, 2–3×, > 6×) · forward or reverse for $D = 64, K = 1$ and for $D = 1, K = 64$ · whether memory grows with the loop length, per mode |
+# | [06](06_control_flow.ipynb) | the derivative of Huber's loss on each branch · AD and a central difference at a kink |
+# | [07](07_hessian_vector_products.ipynb) | whether the two mixed-mode orderings agree · whether the outer-product approximation is better before or after training |
+# | [08](08_backprop_mlp.ipynb) | how far Algorithm 8.1 by hand is from adnb · passes for the network Jacobian, each mode |
+# | [10](10_build_it_yourself.ipynb) | $\partial f/\partial x_1$ from your own reverse mode · which adjoint an overwriting sweep gets wrong first |
 #
 # ## Notation
 #

@@ -65,6 +65,11 @@ print(fw, fw.labels)
 # the variable does not depend on the seeded input). The two columns, checked against exact values
 # worked out by hand from eqs. (8.58)–(8.64):
 
+# %% [markdown]
+# **Predict, then run.** With the seed $\dot x = e_1$ at $(x_1, x_2) = (1, 2)$, which of the tangents
+# $\dot v_1, \dots, \dot v_7$ are zero, and what is $\dot v_5$? Write down your guesses; the
+# next cell prints both tangent columns.
+
 # %%
 e2 = math.exp(2)
 book = {  # v_i: (formula, v̇_i for ẋ = e1, v̇_i for ẋ = e2)
@@ -96,6 +101,21 @@ print(f"v̇7 = {tangent(0, 7)!r} = ∂f/∂x1;   v̇5 = {tangent(0, 5)!r}")
 
 # %%
 # %%autodiff -m forward x1=1.0 x2=2.0
+v3 = x1 * x2
+v4 = np.sin(x2)
+v5 = np.exp(v3)
+v6 = v3 - v4
+v7 = v5 + v6
+
+# %% [markdown]
+# **Predict, then run.** The same sweep in the explorer's *predict* mode: before each
+# tangent $\dot v_i$ is revealed you type your value; a wrong answer gets the rule with its
+# numbers and, if it matches one, the classic mistake (a parent's term forgotten, a partial
+# taken at the wrong value, the seeds mixed up). Without a live kernel the blanks appear as an
+# exercise with the answers collapsed below them.
+
+# %%
+# %%autodiff --predict -m forward x1=1.0 x2=2.0
 v3 = x1 * x2
 v4 = np.sin(x2)
 v5 = np.exp(v3)
@@ -207,6 +227,10 @@ assert math.isclose(df2_dx1, 30.8966371987274, rel_tol=1e-12)
 # passes, one per direction). We check the pass count for several $D$, and each column against
 # central differences:
 
+# %% [markdown]
+# **Predict, then run.** How many forward passes does `jacfwd` need for a Jacobian with $D = 20$
+# inputs and $K = 1$ output — one, or twenty? The next cell counts them.
+
 # %%
 rng = np.random.default_rng(0)
 for D, K in [(2, 2), (3, 5), (8, 3), (20, 1)]:
@@ -235,6 +259,9 @@ for D, K in [(2, 2), (3, 5), (8, 3), (20, 1)]:
 # > **Typo note.** The left-hand side of eq. (8.67) is printed as $J$; it is the product $J r$.
 #
 # For eqs. (8.49)+(8.65) at $(1, 2)$ with $r = (1, -1)$:
+
+# %% [markdown]
+# **Predict, then run.** And $J r$ for $r = (1, -1)$: how many passes now?
 
 # %%
 r = (1.0, -1.0)

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -100,6 +100,21 @@ v6 = v3 - v4
 v7 = v5 + v6
 
 # %% [markdown]
+# **Predict, then run.** Now predict the adjoints yourself: the explorer's *predict*
+# mode stops before each $\bar v_i$ is revealed, checks what you type, and names the classic
+# mistake your answer matches — a child forgotten in a fan-out sum, an adjoint overwritten
+# instead of accumulated, a partial at the wrong value, forward and reverse seeds mixed up.
+# Without a live kernel the blanks appear as an exercise with the answers collapsed below.
+
+# %%
+# %%autodiff --predict -m reverse x1=1.0 x2=2.0
+v3 = x1 * x2
+v4 = np.sin(x2)
+v5 = np.exp(v3)
+v6 = v3 - v4
+v7 = v5 + v6
+
+# %% [markdown]
 # And as code: `adnb.display.codegen.adjoint_code` writes the adjoint program — the primal
 # sweep, which keeps every $v_i$, then one line per adjoint, last variable first. Its lines are eqs.
 # (8.70)–(8.76), with adnb's own numbering of the trace:
@@ -121,6 +136,11 @@ assert value == t.output_values[0] and (x1_bar, x2_bar) == (adjoint(1), adjoint(
 # *accumulate* into $\bar v_i$, never overwrite it. Here is a complete reverse sweep over adnb's
 # recorded trace, written out so that the accumulation is visible. It uses only the local partial
 # derivatives $\partial v_j/\partial v_i$ that each recorded node provides:
+
+# %% [markdown]
+# **Predict, then run.** If a sweep *overwrote* $\bar v_i$ with each child's contribution instead of
+# adding, which adjoints of eq. (8.49) would come out wrong, and what would $\bar v_3$ be? (Its
+# right value is $e^2 + 1$.) The next cell runs both versions.
 
 # %% tags=["nbval-check-output"]
 def reverse_sweep(trace, accumulate=True):
@@ -175,6 +195,10 @@ assert not math.isclose(as_printed_from_zero, adjoint(2), rel_tol=1e-3)
 # A backward sweep is seeded at *one output* and reaches every input. So the gradient of a scalar
 # function costs one reverse pass however many inputs it has, while a function with $K$ outputs
 # needs $K$ passes for its full Jacobian, one row each. We count passes with `adnb.count_cost()`:
+
+# %% [markdown]
+# **Predict, then run.** How many reverse passes does the gradient of a function of $D = 1000$ inputs
+# take? And the Jacobian of a function with $K = 12$ outputs?
 
 # %%
 rng = np.random.default_rng(0)

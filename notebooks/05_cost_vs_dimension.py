@@ -85,6 +85,11 @@ cases = {"eq. (8.49)": (f849, (1.0, 2.0)),
          "logistic map, 20 steps": (logistic, (0.3,)),
          "tanh MLP error, W=40": (mlp_error, (0.3 * rng.standard_normal(40),))}
 
+# %% [markdown]
+# **Predict, then run.** One pass over eq. (8.49), counted in elementary operations and divided by
+# the operations of $f$ itself: about 1×, 2–3×, or more than the book's bound of 6×? Forward
+# or reverse, which is dearer? The next cell measures both on three functions.
+
 # %%
 def pass_cost(name):
     fn, args = cases[name]
@@ -179,6 +184,10 @@ assert s_t_num > 1.5 and s_t_rev < 1.5                # wall time agrees (genero
 # $y = B \tanh(A x)$ with 32 hidden units and every combination of $D, K \in \{1, 4, 16, 64\}$,
 # and compare the derivative flops of `jacfwd` and `jacrev`:
 
+# %% [markdown]
+# **Predict, then run.** For $D = 64$ inputs and $K = 1$ output, which mode needs fewer flops for the
+# whole Jacobian, and by roughly what factor? And for $D = 1$, $K = 64$?
+
 # %%
 dims, Hh = (1, 4, 16, 64), 32
 
@@ -259,6 +268,10 @@ assert wall[1, 64] < 1 < wall[64, 1]                # the extreme corners agree 
 # the factor 4 of Exercise 8.14 the map is chaotic and its
 # derivative roughly doubles with every step: beyond $10^{120}$ after 400 steps, and past the largest
 # float64, $\approx 2^{1024}$, after about a thousand — measured at the end of this section.)
+
+# %% [markdown]
+# **Predict, then run.** As the loop runs $n = 50, 100, 200, 400$ times, does the memory of reverse mode
+# grow? And that of forward mode?
 
 # %%
 x_vec = np.linspace(0.1, 0.4, 1000)

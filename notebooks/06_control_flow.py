@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -110,6 +110,10 @@ for n in (2, 5, 10, 15):
 # derivative is that of the branch the input falls in. adnb records which branch was taken as an
 # *event* of the trace:
 
+# %% [markdown]
+# **Predict, then run.** What is $d\,\mathrm{huber}/dr$ at $r = -3$, $-0.4$, $0.25$ and $2$, with
+# $\delta = 1$? (Which branch does each $r$ take?)
+
 # %%
 def huber(r, delta=1.0):
     if abs(r) <= delta:
@@ -134,6 +138,10 @@ assert [bool(e.value) for e in t.events] == [False]          # |r| <= delta was 
 # difference straddles both branches and reports their average. Neither is *the* derivative,
 # because at the kink there is none. (This is our observation, not the book's: AD differentiates
 # the code path, so results at branch points depend on how the comparison is written.)
+
+# %% [markdown]
+# **Predict, then run.** At the kink $x = 0$, what does AD return for `ramp`, and what does a central
+# difference return?
 
 # %%
 ad_kink = adnb.grad(ramp)(0.0)

@@ -51,6 +51,10 @@ plt.rcParams.update({"figure.figsize": (5.5, 3.6), "figure.dpi": 80})
 # Both are one line with adnb's composable transformations. On eq. (8.49),
 # $f(x_1, x_2) = x_1x_2 + e^{x_1x_2} - \sin x_2$, at $(1, 2)$ with $v = (1, -1)$:
 
+# %% [markdown]
+# **Predict, then run.** Do the two orderings give the same $Hv$ — to the last bit, to rounding, or
+# only roughly? The next cell prints both beside $H v$ from the full Hessian.
+
 # %%
 def f(x):
     v3 = x[0] * x[1]
@@ -186,6 +190,10 @@ def lm_gap(w):
     J = adnb.jacrev(lambda w: net(w, x_data))(w)                     # N x W
     return np.linalg.norm(H - J.T @ J) / np.linalg.norm(H)
 
+
+# %% [markdown]
+# **Predict, then run.** Will the outer-product approximation $H_{LM}$ be closer to $H$ before training
+# or after? By how much, roughly?
 
 # %%
 w = 0.5 * rng.standard_normal(3 * M + 1)

@@ -94,6 +94,10 @@ grads_loop = [sum(g[p] for g in per_point) for p in range(4)]     # E = Σ_n E_n
 # %% [markdown]
 # The same algorithm with the data points as rows of a matrix (the form used in practice):
 
+# %% [markdown]
+# **Predict, then run.** Algorithm 8.1 by hand against adnb's reverse mode: will the largest difference
+# be about $10^{-3}$, $10^{-8}$ or $10^{-16}$?
+
 # %%
 def backprop(W1, b1, W2, b2):
     A, Z, Y = forward(W1, b1, W2, b2, X)
@@ -153,6 +157,10 @@ assert adnb.check_grads(error, params)
 # asks for the *forward* version: propagate $\partial a_j/\partial x_i = w^{(1)}_{ji}$, then
 # $\partial z_j/\partial x_i = h'(a_j) \partial a_j / \partial x_i$, then $\partial y_k/\partial x_i$,
 # one column $i$ per sweep ($D$ sweeps): forward mode. We compute it four ways:
+
+# %% [markdown]
+# **Predict, then run.** How many reverse passes does the $K \times D$ Jacobian take, and how many
+# forward passes?
 
 # %%
 W1, b1, W2, b2 = params

@@ -323,6 +323,11 @@ class Trace:
         from .reverse import reverse_sweep
         return reverse_sweep(self, seeds)
 
+    def to_latex(self, mode=None, **kwargs):
+        """The book's table as LaTeX: ``adnb.display.latex.trace_latex(self, mode, **kwargs)``."""
+        from ..display.latex import trace_latex
+        return trace_latex(self, mode, **kwargs)
+
     def _repr_html_(self):
         from ..display.html import trace_table
         return trace_table(self)

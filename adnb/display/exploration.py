@@ -110,6 +110,8 @@ def exploration_html(e):
     mode = None if e.mode == "both" else e.mode
     parts = [f'<div class="adnb-exploration"><p class="adnb-title"><b>{html.escape(title_text(e))}'
              f'</b></p>']
+    if getattr(e, "predict", False):
+        return "\n".join(parts + [_predict_html(e), "</div>"])
     if "table" in e.show:
         parts.append(trace_table(tr, forward=fwd, reverse=rev, mode=mode))
     if "graph" in e.show:       # inline SVG: written directly, no matplotlib needed
@@ -126,6 +128,17 @@ def exploration_html(e):
         parts.append(cost_html(e.cost))
     parts.append("</div>")
     return "\n".join(parts)
+
+
+def _predict_html(e):
+    """Predict mode without widgets: the values, then the blanks of the sweep the explorer would
+    ask for (forward unless the exploration is reverse-only), the answers collapsed."""
+    from .html import trace_table
+    from .predict import exercise_html
+    mode = "reverse" if e.mode == "reverse" else "forward"
+    res = e.sweep(mode, e.seeds(mode)[0])
+    kw = {"forward": res} if mode == "forward" else {"reverse": res}
+    return trace_table(e.trace, mode="primal") + exercise_html(e.trace, mode, **kw)
 
 
 def _columns_note(e, fwd, rev):

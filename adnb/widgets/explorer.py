@@ -83,6 +83,8 @@ class TraceExplorer(widgets.VBox):
         step: the step to start at; default the finished sweep.
         graph: show the graph (default: if the exploration's ``show`` has it).
         play_interval: milliseconds between steps when playing.
+        predict, geometry: start with predict mode / the geometry panel on (the toggles of
+            ``adnb.widgets.learn``).
 
     Attributes:
         exploration: the Exploration shown (replaced when an input slider re-traces).
@@ -90,7 +92,8 @@ class TraceExplorer(widgets.VBox):
         error, title: the child widgets.
     """
 
-    def __init__(self, exploration, mode=None, step=None, graph=None, play_interval=700):
+    def __init__(self, exploration, mode=None, step=None, graph=None, play_interval=700,
+                 predict=False, geometry=False):
         super().__init__()
         # the model is duck-typed: importing adnb.exploration here would close a cycle (its
         # widget() builds this class)
@@ -167,6 +170,8 @@ class TraceExplorer(widgets.VBox):
         self.seed.observe(self._on_seed, names="value")
         self.custom.observe(self._on_custom, names="value")
         self.step.observe(self._on_step, names="value")
+        from .learn import attach
+        attach(self, predict=predict, geometry=geometry)     # predict mode, geometry panel
 
     # -- current state -----------------------------------------------------------------------
     @property
@@ -414,7 +419,8 @@ class TraceExplorer(widgets.VBox):
                  f"{self.step_label.value}</p>", self.table.value]
         if self._show_graph and self.graph.value:
             parts.append(f'<div class="adnb-graph">{self.graph.value}</div>')
-        parts += [self.jacobian.value, "</div>"]
+        learning = getattr(self, "learning", None)
+        parts += [self.jacobian.value, learning.static_html() if learning else "", "</div>"]
         return "\n".join(parts)
 
     def close(self):
