@@ -3,8 +3,8 @@
 ``adnb/core`` imports nothing from display, widgets, IPython or plotting.
 
 The core runs tracer → registry → primitives → sweeps → api; display imports core; widgets import
-display. The one exception allowed: a ``_repr_*`` hook (``Trace._repr_html_``) may import display
-lazily, so a result shows itself in a notebook.
+display. The one exception allowed: a presentation hook -- ``_repr_*`` (``Trace._repr_html_``) or
+``to_latex`` -- may import display lazily, so a result shows (or writes) itself.
 """
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 
 # Cycles that other work in progress removes (issue 12): the files in each, by name. Delete an
 # entry when its cycle is gone -- the test then fails if it comes back.
+# methods of core objects that hand the object to display, like _repr_html_ (issue 16's
+# Trace.to_latex writes the book's table)
+PRESENTATION_HOOKS = {"to_latex"}
+
 KNOWN_CYCLES: list = [
 ]
 
@@ -33,12 +37,13 @@ def _modules():
 
 
 def _imports(mod, path, mods):
-    """Modules of adnb that ``mod`` imports (outside ``_repr_*`` hooks)."""
+    """Modules of adnb that ``mod`` imports (outside presentation hooks)."""
     tree = ast.parse(open(path, encoding="utf-8").read())
     package = mod if path.endswith("__init__.py") else mod.rpartition(".")[0]
     skip = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("_repr_"):
+        if isinstance(node, ast.FunctionDef) and (node.name.startswith("_repr_")
+                                                  or node.name in PRESENTATION_HOOKS):
             skip.update(id(n) for n in ast.walk(node))
     found = set()
     for node in ast.walk(tree):

@@ -190,16 +190,12 @@ def dual_process(self, prim, args, params):
             ans = prim.impl(vx, vy, **params) if params else prim.impl(vx, vy)
     else:
         return _REFERENCE["DualTrace.process"](self, prim, args, params)
-    if type(ans) is not float and type(ans) is not np.float64 and prim.differentiable \
-            and not (type(ans) is np.ndarray and ans.dtype.kind == "f"):
-        redo = not_real_float(prim, args, params, ans)     # complex: refused; object arrays
+    if type(ans) is not float and prim.differentiable:
+        redo = _unusual_value(prim, args, params, ans)     # complex: refused; object arrays
         if redo is not None:
             return redo
     if _cost.ACTIVE:
-        if plain:
-            _cost.record(prim, primals, ans, params)
-        if prim.differentiable:
-            return self._process_counted(prim, primals, tangents, ans, params)
+        return _dual_counted(self, prim, primals, tangents, ans, params, plain)
     if not prim.differentiable:
         return ans
     local = None
@@ -209,6 +205,22 @@ def dual_process(self, prim, args, params):
         except (ZeroDivisionError, ValueError, OverflowError):
             pass                            # the rules below handle (and report) this point
     return self.box(prim, ans, _dual_tangent(self, prim, tangents, ans, primals, params, local))
+
+
+def _unusual_value(prim, args, params, ans):
+    """None for a real float or float array; else what ``not_real_float`` makes of it."""
+    if type(ans) is np.float64 or (type(ans) is np.ndarray and ans.dtype.kind == "f"):
+        return None
+    return not_real_float(prim, args, params, ans)
+
+
+def _dual_counted(self, prim, primals, tangents, ans, params, plain):
+    """``dual_process`` under ``count_cost``: the operation counted, its tangent on counters."""
+    if plain:
+        _cost.record(prim, primals, ans, params)
+    if prim.differentiable:
+        return self._process_counted(prim, primals, tangents, ans, params)
+    return ans
 
 
 def _dual_tangent(self, prim, tangents, ans, primals, params, local):
