@@ -86,9 +86,10 @@
 #
 # ## Running the notebooks
 #
-# On Binder nothing needs installing. Locally: `pip install -e ".[symbolic]"` in a clone of the
-# repository, then `jupyter lab notebooks/`. Each notebook runs top to bottom in well under a
-# minute. The cell below checks that the environment is complete.
+# On Binder nothing needs installing. Locally, in a clone of the repository, one command
+# installs adnb with JupyterLab and a kernel and opens this index:
+# `pip install -e ".[course]" && jupyter lab notebooks/00_index.ipynb`. Each notebook runs top to
+# bottom in well under a minute. The cell below checks that the environment is complete.
 
 # %%
 import importlib

@@ -241,7 +241,7 @@ def test_loops_fold_and_totals_add_up():
     assert 150 in rows and "50/50" in out                      # the output row stays, labelled
     value = float(rows[150][1][3][1])
     assert math.isclose(value, logistic(0.3), rel_tol=1e-15)
-    assert "151 rows (1 inputs, 150 operations): 7 shown, 144 folded" in out
+    assert "151 rows (1 input, 150 operations): 7 shown, 144 folded" in out
 
 
 def test_find_loops_and_nested_loops():

@@ -24,8 +24,8 @@ import warnings
 
 import numpy as np
 
-from ..errors import (ADNBError, ADNBWarning, NonScalarOutputError, NotDifferentiableTypeError,
-                      ReturnedNoneError)
+from ..errors import (ADNBError, ADNBWarning, NonDifferentiablePointWarning, NonScalarOutputError,
+                      NotDifferentiableTypeError, ReturnedNoneError)
 from . import cost as _cost
 from . import primitives as P
 from . import second_order
@@ -104,6 +104,25 @@ def _fresh(x, given=()):
 def _independent_warning(fname):
     warnings.warn(f"the output of {fname} does not depend on the differentiated input(s); its "
                   "derivative is zero.", ADNBWarning, stacklevel=3)
+
+
+def _check_value(fname, value):
+    """An output that is inf or nan: floating point left the maths behind (an overflow, 0/0), and
+    a derivative computed there is not reliable -- the reverse sweep reads 1/inf as an exact 0
+    (grad of log(1 + exp(x)) at x = 800 would be 0, not 1). Say so instead of staying silent."""
+    if type(value) is float:
+        bad = value - value != 0                    # inf - inf and nan - nan are nan
+    elif type(value) in (np.float64, np.ndarray):
+        bad = not np.all(np.isfinite(value))
+    else:
+        return                                      # a tracer of an outer transformation
+    if bad:
+        warnings.warn(f"{fname} returned {value} here: its value overflowed or is undefined, so "
+                      "its derivative at this point is not reliable (AD differentiates the "
+                      "floating-point code, not the maths). Write it in a numerically stable form "
+                      "(np.logaddexp(0, x) for log(1 + exp(x))) or give it a rule with "
+                      "adnb.custom_jvp.", NonDifferentiablePointWarning,
+                      stacklevel=reverse._user_stacklevel())
 
 
 def call_user(f, *args, **kwargs):
@@ -214,6 +233,7 @@ def _value_and_grad(f, args, kwargs, nums, single):
                 "call the result with a cotangent u to get uᵀJ in one pass.")
         adj = reverse.backward(trace, {out.index: np.ones(shape) if shape else 1.0})
         value = out.primal
+        _check_value(_name(f), value)
     elif isinstance(out, (tuple, list, dict)):
         raise NonScalarOutputError(
             f"grad needs a function with a single scalar output, but {_name(f)} returned a "
@@ -271,6 +291,9 @@ def vjp(f, *primals):
     nodes = [o.index if isinstance(o, TapeTracer) and o.trace is trace else -1
              for o in out_leaves]
     out_values = out_unflatten([o.primal if n >= 0 else o for o, n in zip(out_leaves, nodes)])
+    for o, n in zip(out_leaves, nodes):
+        if n >= 0:
+            _check_value(_name(f), o.primal)
 
     def vjp_fn(cotangent):
         ct_leaves, ct_def = tree_flatten(cotangent)
@@ -315,6 +338,8 @@ def jacrev(f, argnums=0):
         for o in outs:
             traced = type(o) is TapeTracer and o.trace is trace
             oshape = shape_of(o.primal if traced else o)
+            if traced:
+                _check_value(_name(f), o.primal)
             k = math.prod(oshape)
             cols = [[] for _ in nums]
             for j in range(k):          # one reverse pass per output entry, seeded ȳ = e_j

@@ -310,7 +310,10 @@ class Trace:
         return "\n".join(lines)
 
     def __repr__(self):
-        return f"<adnb Trace: {len(self.inputs)} inputs, {self.n_ops} operations, {len(self.outputs)} outputs>"
+        def count(n, noun):
+            return f"{n} {noun}{'' if n == 1 else 's'}"
+        return (f"<adnb Trace: {count(len(self.inputs), 'input')}, {count(self.n_ops, 'operation')}, "
+                f"{count(len(self.outputs), 'output')}>")
 
     # ---- sweeps (see forward.py, reverse.py) ---------------------------------------------------
     def forward(self, seeds=None):

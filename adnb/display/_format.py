@@ -166,3 +166,10 @@ def display_name(node):
     if not name or name == node.label:
         return ""
     return str(name)
+
+
+def plural(n, noun):
+    """``1 pass``, ``2 passes``, ``1 input``, ``3 inputs``."""
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {noun}{'es' if noun.endswith(('s', 'x', 'sh', 'ch')) else 's'}"

@@ -21,6 +21,8 @@ import html
 
 import numpy as np
 
+from ._format import plural
+
 __all__ = ["title_text", "exploration_text", "exploration_html", "jacobian_text",
            "jacobian_html", "code_html", "cost_html", "fmt_value", "plural",
            "TEXT_HEAD", "TEXT_TAIL", "CODE_HEAD", "CODE_TAIL"]
@@ -28,13 +30,6 @@ __all__ = ["title_text", "exploration_text", "exploration_html", "jacobian_text"
 TEXT_HEAD, TEXT_TAIL = 24, 8          # rows of the text view of a long trace
 CODE_HEAD, CODE_TAIL = 60, 15         # operations of each generated sweep shown
 _MAX_JACOBIAN = 400                   # entries; larger Jacobians are not printed
-
-
-def plural(n, noun):
-    """``1 pass``, ``2 passes``, ``1 operation``, ``3 operations``."""
-    if n == 1:
-        return f"{n} {noun}"
-    return f"{n} {noun}{'es' if noun.endswith(('s', 'x', 'sh', 'ch')) else 's'}"
 
 
 def fmt_value(v, precision=6):

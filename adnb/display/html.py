@@ -414,7 +414,7 @@ def _recompute_note(tb, current):
 
 def _footer(tb, total, shown, folded, ncol):
     trace = tb.trace
-    parts = [f"{total} rows ({len(trace.inputs)} inputs, {trace.n_ops} operations): "
+    parts = [f"{total} rows ({F.plural(len(trace.inputs), 'input')}, {F.plural(trace.n_ops, 'operation')}): "
              f"{shown} shown, {folded} folded"]
     if tb.hidden_cols:
         parts.append(f"{tb.hidden_cols} more seed column(s) not shown")

@@ -117,7 +117,8 @@ def value_text(trace, node, forward, reverse, mode, state):
 def title_text(trace, g, state, mode):
     """The drawing's title: function, sizes, folding and the sweep's step."""
     name = trace.function_name or "f"
-    title = f"Computational graph of {name}: {len(trace.inputs)} inputs, {trace.n_ops} operations"
+    title = (f"Computational graph of {name}: {F.plural(len(trace.inputs), 'input')}, "
+             f"{F.plural(trace.n_ops, 'operation')}")
     if g.graph.get("folded"):
         title += (f"\n{g.graph['folded']} of {len(trace.nodes)} nodes folded into "
                   f"{sum(1 for v in g if g.nodes[v]['kind'] == 'fold')} grey box(es)")
