@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import gc
-import linecache
 import os
 import types
 import unicodedata
@@ -26,16 +25,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .core.api import tree_flatten
+from .core.frames import explain_error  # noqa: F401  (re-exported)
 from .core.tracer import Tracer, unwrap
-from .errors import ADNBError, CutDerivativeError
+from .errors import ADNBError
 
 __all__ = ["CellAnalysis", "CellRunner", "CellOutputError", "analyse_cell", "input_name",
            "plain", "explain_error", "EXPRESSION_OUTPUT"]
 
 #: the output name of a cell's last bare expression (IPython shows it as the cell's Out)
 EXPRESSION_OUTPUT = "out"
-_ADNB_DIR = os.path.dirname(os.path.abspath(__file__))
-_NUMPY_DIR = os.path.dirname(np.__file__)
 # a last line print(y) or hist.append(y) is done for its effect, not its value
 _NOT_AN_OUTPUT = {"print", "display"}
 _MUTATORS = {"append", "extend", "insert", "update", "add", "remove", "discard", "clear", "sort",
@@ -413,88 +411,3 @@ def _scrub_attributes(obj, ids):
     return bool(hit)
 
 
-# ---- errors that leave the user's code ----------------------------------------------------------
-
-
-def _is_adnb_or_numpy(filename):
-    return filename.startswith(_ADNB_DIR) or filename.startswith(_NUMPY_DIR)
-
-
-def _user_tail(tb):
-    """The traceback without adnb's and numpy's frames after the user's last frame."""
-    frames = []
-    while tb is not None:
-        frames.append(tb)
-        tb = tb.tb_next
-    while frames and _is_adnb_or_numpy(frames[-1].tb_frame.f_code.co_filename):
-        frames.pop()
-    if not frames:
-        return None, None
-    new = None
-    for t in reversed(frames):
-        new = types.TracebackType(new, t.tb_frame, t.tb_lasti, t.tb_lineno)
-    return new, frames[-1]
-
-
-def _statement_at(filename, lineno):
-    text = linecache.getline(filename, lineno).strip()
-    try:
-        return text, ast.parse(text).body[0]
-    except (SyntaxError, IndexError):
-        return text, None
-
-
-def _math_call(stmt):
-    for node in ast.walk(stmt):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "math":
-            return node.func.attr
-    return None
-
-
-def _cut_message(stmt):
-    """A message naming the mistake on the user's line, or None for the general one."""
-    if isinstance(stmt, (ast.Assign, ast.AugAssign)):
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-        sub = next((t for t in targets if isinstance(t, ast.Subscript)), None)
-        if sub is not None:
-            buf = ast.unparse(sub.value)
-            return (f"a traced value was written into the numpy array {buf!r} ({ast.unparse(sub)}"
-                    f" = ...): a plain array stores plain numbers, so the derivative would be "
-                    f"lost. Build the array from the traced values instead: "
-                    f"np.stack([...]) or np.concatenate([...]), or np.where(mask, value, {buf}).")
-    name = _math_call(stmt) if stmt is not None else None
-    if name is not None:
-        alt = {"pow": "np.power", "fabs": "np.abs"}.get(name, f"np.{name}")
-        return (f"math.{name}() was called on a traced value: the math module works on plain "
-                f"floats, so the derivative would be lost. Use {alt}(...), which adnb "
-                f"differentiates.")
-    return None
-
-
-def explain_error(err, names=None):
-    """``err`` (an ``ADNBError`` raised under the user's code, or numpy's ValueError wrapping
-    one) re-worded to lead with the user's line, with adnb's and numpy's frames cut from the end
-    of its traceback. Other exceptions (the user's own) are returned unchanged.
-
-    Args:
-        err: the exception.
-        names: ``{filename: "In[4]"}``: how to name the user's source file.
-    """
-    cause = err.__cause__
-    if not isinstance(err, ADNBError):
-        # numpy turns our CutDerivativeError from b[0] = x into a ValueError: ours again
-        if not isinstance(cause, CutDerivativeError):
-            return err
-        err = cause.with_traceback(err.__traceback__)
-    tb, last = _user_tail(err.__traceback__)
-    if tb is None:
-        return err
-    filename, lineno = last.tb_frame.f_code.co_filename, last.tb_lineno
-    text, stmt = _statement_at(filename, lineno)
-    specific = _cut_message(stmt) if isinstance(err, CutDerivativeError) else None
-    where = (names or {}).get(filename, os.path.basename(filename))
-    head = f"{where}, line {lineno}: {text}\n" if text else ""
-    new = type(err)(head + (specific or str(err)))
-    new.__suppress_context__ = True
-    return new.with_traceback(tb)

@@ -32,6 +32,7 @@ from . import second_order
 from .forward import DualTrace, DualTracer
 from . import reverse
 from .pytree import tree_flatten, check_same_structure
+from .frames import explain_error
 from .trace import TapeTracer, Trace, is_machinery
 from .tracer import Tracer, leaked_tracer_error, materialize, shape_of, unwrap
 
@@ -131,12 +132,17 @@ def call_user(f, *args, **kwargs):
     says what to do. The user's own exceptions pass through unchanged."""
     try:
         return f(*args, **kwargs)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, ADNBError) as e:
         _reraise_adnb_cause(e)
         raise
 
 
 def _reraise_adnb_cause(e):
+    """An adnb error from the user's code (or numpy's ValueError around one) leads with the
+    user's line and ends at it: adnb's own frames are cut from the traceback."""
+    better = explain_error(e, trim_head=True)
+    if better is not e:
+        raise better from None
     cause = e.__cause__ if e.__cause__ is not None else e.__context__
     if isinstance(cause, ADNBError) and not isinstance(e, ADNBError):
         raise cause from None
@@ -220,7 +226,7 @@ def _value_and_grad(f, args, kwargs, nums, single):
         args[a] = unflatten(boxed)
     try:
         out = f(*args, **kwargs)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, ADNBError) as e:
         _reraise_adnb_cause(e)
         raise
     out = _finished(trace, out, f, "grad")

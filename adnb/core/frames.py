@@ -1,14 +1,21 @@
 """Which stack frames are the user's: adnb's core and numpy are machinery (for source lines in
-traces, and for warnings that point at the user's code)."""
+traces, and for warnings that point at the user's code); and ``explain_error``, which re-words an
+adnb error that left the user's code to lead with their line, with adnb's frames cut."""
 from __future__ import annotations
 
+import ast
+import linecache
 import os
 import sys
+import types
 
 import numpy as np
 
+from ..errors import ADNBError, CutDerivativeError
+
 _CORE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(np.__file__)
+_ADNB_DIR = os.path.dirname(_CORE_DIR)
 
 
 def is_machinery(filename):
@@ -24,3 +31,99 @@ def user_frame(depth=2):
             return f
         f = f.f_back
     return None
+
+
+# ---- errors that leave the user's code ----------------------------------------------------------
+
+def _is_adnb_or_numpy(filename):
+    return filename.startswith(_ADNB_DIR) or filename.startswith(_NUMPY_DIR)
+
+
+def _user_tail(tb):
+    """The traceback without adnb's and numpy's frames after the user's last frame."""
+    frames = []
+    while tb is not None:
+        frames.append(tb)
+        tb = tb.tb_next
+    while frames and _is_adnb_or_numpy(frames[-1].tb_frame.f_code.co_filename):
+        frames.pop()
+    if not frames:
+        return None, None
+    new = None
+    for t in reversed(frames):
+        new = types.TracebackType(new, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return new, frames[-1]
+
+
+def _statement_at(filename, lineno):
+    text = linecache.getline(filename, lineno).strip()
+    try:
+        return text, ast.parse(text).body[0]
+    except (SyntaxError, IndexError):
+        return text, None
+
+
+def _math_call(stmt):
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "math":
+            return node.func.attr
+    return None
+
+
+def _cut_message(stmt):
+    """A message naming the mistake on the user's line, or None for the general one."""
+    if isinstance(stmt, (ast.Assign, ast.AugAssign)):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        sub = next((t for t in targets if isinstance(t, ast.Subscript)), None)
+        if sub is not None:
+            buf = ast.unparse(sub.value)
+            return (f"a traced value was written into the numpy array {buf!r} ({ast.unparse(sub)}"
+                    f" = ...): a plain numpy buffer stores plain numbers, so the derivative "
+                    f"would be lost. Build the array from the traced values instead: "
+                    f"np.stack([...]) or np.concatenate([...]), or np.where(mask, value, {buf}).")
+    name = _math_call(stmt) if stmt is not None else None
+    if name is not None:
+        alt = {"pow": "np.power", "fabs": "np.abs"}.get(name, f"np.{name}")
+        return (f"math.{name}() was called on a traced value: the math module works on plain "
+                f"floats, so the derivative would be lost. Use {alt}(...), which adnb "
+                f"differentiates.")
+    return None
+
+
+def explain_error(err, names=None, trim_head=False):
+    """``err`` (an ``ADNBError`` raised under the user's code, or numpy's ValueError wrapping
+    one) re-worded to lead with the user's line, with adnb's and numpy's frames cut from the end
+    of its traceback. Other exceptions (the user's own) are returned unchanged.
+
+    Args:
+        err: the exception.
+        names: ``{filename: "In[4]"}``: how to name the user's source file.
+        trim_head: also cut adnb's frames before the user's first one (``adnb.grad`` and the
+            other transformations re-raise from their own frame, which Python puts back).
+    """
+    if getattr(err, "_adnb_explained", False):        # an inner transformation did it
+        return err
+    cause = err.__cause__
+    if not isinstance(err, ADNBError):
+        # numpy turns our CutDerivativeError from b[0] = x into a ValueError: ours again
+        if not isinstance(cause, CutDerivativeError):
+            return err
+        err = cause.with_traceback(err.__traceback__)
+    tb, last = _user_tail(err.__traceback__)
+    if tb is None:
+        return err
+    while trim_head and tb is not None and _is_adnb_or_numpy(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    filename, lineno = last.tb_frame.f_code.co_filename, last.tb_lineno
+    text, stmt = _statement_at(filename, lineno)
+    specific = _cut_message(stmt) if isinstance(err, CutDerivativeError) else None
+    where = (names or {}).get(filename, os.path.basename(filename))
+    head = f"{where}, line {lineno}: {text}\n" if text else ""
+    try:
+        new = type(err)(head + (specific or str(err)))
+    except TypeError:                   # an error class with its own signature: leave it
+        return err
+    new.__suppress_context__ = True
+    new._adnb_explained = True
+    return new.with_traceback(tb)
