@@ -55,6 +55,19 @@ def _user_tail(tb):
     return new, frames[-1]
 
 
+def _source_name(filename):
+    """How to name the user's source file: ``In[4]`` for a notebook cell (IPython's own map, read
+    only if IPython is already running: the core never imports it), else the file's name."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    cells = getattr(getattr(shell, "compile", None), "_filename_map", None) or {}
+    if filename in cells:
+        return f"In[{cells[filename]}]"
+    if "ipykernel_" in filename or filename.startswith("<ipython-input"):
+        return "a notebook cell"
+    return os.path.basename(filename)
+
+
 def _statement_at(filename, lineno):
     text = linecache.getline(filename, lineno).strip()
     try:
@@ -118,7 +131,7 @@ def explain_error(err, names=None, trim_head=False):
     filename, lineno = last.tb_frame.f_code.co_filename, last.tb_lineno
     text, stmt = _statement_at(filename, lineno)
     specific = _cut_message(stmt) if isinstance(err, CutDerivativeError) else None
-    where = (names or {}).get(filename, os.path.basename(filename))
+    where = (names or {}).get(filename) or _source_name(filename)
     head = f"{where}, line {lineno}: {text}\n" if text else ""
     try:
         new = type(err)(head + (specific or str(err)))
