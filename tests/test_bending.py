@@ -1,6 +1,5 @@
 """Bending the rules (issue 15): custom_jvp, custom_vjp, stop_gradient, checkpoint, linearize and
 linear_transpose — against closed forms, central differences, plain AD and JAX."""
-import tracemalloc
 import warnings
 
 import numpy as np
@@ -8,6 +7,7 @@ import pytest
 
 import adnb
 from adnb import CustomRuleError
+from adnb.course import peak_bytes
 
 
 def sigmoid(x):
@@ -346,15 +346,6 @@ def test_checkpoint_against_jax(jax, rng):
     np.testing.assert_allclose(got, jax.grad(jf)(x), rtol=1e-12)
 
 
-def _peak(fn):
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_checkpoint_memory_and_recomputation_counts():
     n, d = 400, 200
     Wb = np.random.default_rng(3).normal(size=(d, d)) / np.sqrt(d)
@@ -368,7 +359,7 @@ def test_checkpoint_memory_and_recomputation_counts():
         return adnb.grad(lambda x: np.sum(adnb.checkpoint_loop(big_step, x, n, every)))
 
     grad_of(None)(x)                        # warm caches before measuring
-    plain, sqrt = _peak(lambda: grad_of(None)(x)), _peak(lambda: grad_of("sqrt")(x))
+    plain, sqrt = peak_bytes(lambda: grad_of(None)(x)), peak_bytes(lambda: grad_of("sqrt")(x))
     activation = d * 8
     assert plain > 0.9 * n * activation            # O(n): one activation kept per step
     assert sqrt < 0.2 * plain                      # O(√n): 20 segment inputs + one segment
