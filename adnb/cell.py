@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import ast
 import gc
-import os
 import types
 import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .core.api import tree_flatten
 from .core.frames import explain_error  # noqa: F401  (re-exported)
 from .core.tracer import Tracer, unwrap
 from .errors import ADNBError

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tracer import (ARRAY_FUNCTIONS, PRIMITIVES, SUPPORTED_NUMPY, UFUNC_FUNCTIONS, UFUNC_METHODS,
-                     UFUNCS, VIEW_FUNCTIONS, Tracer, leaked_tracer_error, shape_of, supported_list,
-                     unwrap)
+# the tables live beside the tracer (no import cycle); the primitive modules read them here
+from .tracer import (ARRAY_FUNCTIONS, PRIMITIVES, SUPPORTED_NUMPY, UFUNC_FUNCTIONS,  # noqa: F401
+                     UFUNC_METHODS, UFUNCS, VIEW_FUNCTIONS, Tracer, leaked_tracer_error, shape_of,
+                     supported_list, unwrap)
 from . import cost as _cost
 
 class Primitive:

@@ -145,9 +145,9 @@ def _template_info(template, style):
     slots = [(m.start(), m.end(), m.group(1)) for m in re.finditer(r"\{(\d+)\}", template)]
     bare = re.sub(r"\([^()]*\)|\[[^\[\]]*\]", "()", template)   # what lies outside brackets
     if style == "python":
-        sums, products, neg, power = (" + ", " - "), (" * ", " / ", " @ ", " % "), "-", " ** "
+        sums, products, neg = (" + ", " - "), (" * ", " / ", " @ ", " % "), "-"
     else:
-        sums, products, neg, power = (" + ", " − "), (" / ", " @ ", " × ", " mod "), "−", "^"
+        sums, products, neg = (" + ", " − "), (" / ", " @ ", " × ", " mod "), "−"
     if re.fullmatch(r"[\w.]+\(.*\)|\|\{0\}\||\[.*\]", template):
         prec = 5
     elif any(s in bare for s in sums):

@@ -19,7 +19,6 @@ from types import MappingProxyType
 
 import numpy as np
 
-from . import cost as _cost
 from .frames import is_machinery, user_frame  # noqa: F401  (is_machinery: re-exported)
 from .standin import fill
 from .registry import compute

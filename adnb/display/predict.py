@@ -34,7 +34,7 @@ import numpy as np
 
 from ._format import short
 from ._rules import jvp_text, vjp_text
-from .sweep import adjoint_terms, children_map, quiet, sweep_steps, tangent_terms
+from .sweep import adjoint_terms, quiet, sweep_steps, tangent_terms
 
 __all__ = ["RTOL", "ATOL", "accepts", "parse_answer", "Question", "Mistake", "Verdict",
            "questions", "check", "diagnose", "PredictSession", "exercise_html", "symbol",

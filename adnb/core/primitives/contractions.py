@@ -12,7 +12,7 @@ from ..tracer import shape_of
 from ._helpers import _reject, _size
 from .elementwise import mul
 from .reductions import broadcast_to, unbroadcast as _unbroadcast
-from .shape import _mT, np_reshape, reshape, transpose_
+from .shape import _mT, np_reshape, reshape
 
 
 # ============================================================================================

@@ -10,7 +10,7 @@ import operator
 
 import numpy as np
 
-from ..registry import define_primitive, implements, select as _select
+from ..registry import define_primitive, implements
 from ..tracer import shape_of, unwrap
 from ._helpers import _reject, _scalar
 

@@ -70,6 +70,5 @@ for _f in (np.argmax, np.argmin, np.argsort, np.isclose, np.allclose, np.array_e
     if hasattr(_f, "__name__"):
         ARRAY_FUNCTIONS[_f] = _primal_only(_f)
 
-# Non-differentiable ufuncs (piecewise constant) and comparisons: evaluated on primal values by
-# the tracer's numpy hook (their tables live in tracer.py, beside it)
-from ..tracer import COMPARISONS, PIECEWISE_CONSTANT  # noqa: E402,F401
+# Non-differentiable ufuncs (piecewise constant) and comparisons are evaluated on primal values
+# by the tracer's numpy hook: their tables (PIECEWISE_CONSTANT, COMPARISONS) live in tracer.py.

@@ -8,8 +8,9 @@ import numpy as np
 from ..registry import define_primitive, implements
 from ..tracer import shape_of, unwrap
 from ._helpers import _axes, _reject, _size
-from .elementwise import _select, sqrt, where_
-from .shape import _inverse_perm, getitem, np_diagonal, np_reshape, reshape, transpose_
+from ..registry import select as _select
+from .elementwise import sqrt, where_
+from .shape import _inverse_perm, getitem, np_reshape, reshape, transpose_
 
 
 # ============================================================================================
@@ -226,12 +227,6 @@ def np_cumsum(a, axis=None, dtype=None, out=None):
     if axis is None:
         a, axis = np_reshape(a, (-1,)), 0
     return cumsum(a, axis=_axes(axis, len(shape_of(a)))[0])
-
-
-@implements(np.trace)
-def np_trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
-    _reject("trace", out=out, dtype=dtype)
-    return np_sum(np_diagonal(a, offset, axis1, axis2))
 
 
 @implements(np.broadcast_to)

@@ -306,10 +306,3 @@ def np_diag(v, k=0):
         rows = np.arange(max(0, -k), min(s[0], s[1] - k))
         return getitem(v, (rows, rows + k))
     raise ValueError("np.diag input must be 1-d or 2-d")
-
-
-@implements(np.diagonal)
-def np_diagonal(a, offset=0, axis1=0, axis2=1):
-    if len(shape_of(a)) != 2 or (axis1, axis2) != (0, 1):
-        raise UnsupportedOperationError("np.diagonal is supported for 2-d arrays only")
-    return np_diag(a, offset)
