@@ -109,18 +109,15 @@ def chromium_path():
     return None
 
 
-def write_notebook(path):
-    """Write the test notebook (no outputs) to ``path``."""
+def write_notebook(path, *cells):
+    """Write a notebook of code cells (no outputs) to ``path``; by default the test notebook
+    (``%load_ext adnb``, the book's cell, the kernel check)."""
     import nbformat
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# adnb in JupyterLab"),
-        nbformat.v4.new_code_cell("import numpy as np\n%load_ext adnb"),
-        nbformat.v4.new_code_cell(BOOK_CELL),
-        nbformat.v4.new_code_cell(KERNEL_CHECK),
-    ]
+    cells = cells or ("import numpy as np\n%load_ext adnb", BOOK_CELL, KERNEL_CHECK)
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
     nbformat.write(nb, str(path))
     return Path(path)
 

@@ -47,16 +47,6 @@ def _inside(box, outer):
             and outer[1] - 0.5 <= box[1] and box[3] <= outer[3] + 0.5)
 
 
-def _write(path):
-    import nbformat
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("import numpy as np\n%load_ext adnb"),
-                nbformat.v4.new_code_cell(LOSS_CELL)]
-    nbformat.write(nb, str(path))
-
-
 def test_graph_keeps_the_current_node_in_view_at_477px():
     if labtools.chromium_path() is None:
         pytest.skip("chromium is not installed (apt-get install chromium)")
@@ -67,7 +57,7 @@ def test_graph_keeps_the_current_node_in_view_at_477px():
 
     shots = os.environ.get("ADNB_BROWSER_SHOTS")
     root = Path(tempfile.mkdtemp(prefix="adnb-graph-"))
-    _write(root / "loss.ipynb")
+    labtools.write_notebook(root / "loss.ipynb", "import numpy as np\n%load_ext adnb", LOSS_CELL)
     with labtools.LabServer(root) as lab:
         lab.drop_sessions()
         # 909 px wide with the file browser open: a 477 px output panel

@@ -81,15 +81,10 @@ def test_explorer_names_its_own_cell_and_reruns_side_effects_only_on_request():
     shows; a cell appending to a list that existed before it stores a plain number there, says
     so, and moving its slider does not re-run it until the re-run button is pressed."""
     _requirements()
-    import nbformat
     from playwright.sync_api import expect
     root = Path(tempfile.mkdtemp(prefix="adnb-browser-"))
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("%load_ext adnb\nhist = []"),
-                nbformat.v4.new_code_cell("%%autodiff x=0.5\ny = np.sin(x) * x\nhist.append(y)")]
-    nbformat.write(nb, str(root / "side.ipynb"))
+    labtools.write_notebook(root / "side.ipynb", "%load_ext adnb\nhist = []",
+                            "%%autodiff x=0.5\ny = np.sin(x) * x\nhist.append(y)")
     lab = labtools.LabServer(root)
     lab.__enter__()
     try:

@@ -17,16 +17,6 @@ PREDICT_CELL = "%%autodiff --predict -o -m reverse x1=1.0 x2=2.0\n" \
                "v3 = x1 * x2\nv4 = np.sin(x2)\nv5 = np.exp(v3)\nv6 = v3 - v4\ny = v5 + v6"
 
 
-def _notebook(path):
-    import nbformat
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("import numpy as np\n%load_ext adnb"),
-                nbformat.v4.new_code_cell(PREDICT_CELL)]
-    nbformat.write(nb, str(path))
-
-
 def _answer(widget, text):
     box = widget.locator(".adnb-predict-answer input")
     box.fill(text)
@@ -42,7 +32,7 @@ def test_predict_mode_in_jupyterlab():
     from playwright.sync_api import expect
 
     root = Path(tempfile.mkdtemp(prefix="adnb-predict-"))
-    _notebook(root / "predict.ipynb")
+    labtools.write_notebook(root / "predict.ipynb", "import numpy as np\n%load_ext adnb", PREDICT_CELL)
     lab = labtools.LabServer(root)
     lab.__enter__()
     t0 = time.perf_counter()
