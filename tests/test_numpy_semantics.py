@@ -363,3 +363,217 @@ def test_function_returning_none_is_named(entry):
         x * 2.0
     with pytest.raises(ReturnedNoneError, match=r"forgot returned None — did you forget `return`"):
         entry(forgot)
+
+
+# ---- Python lists of traced values ----------------------------------------------------------------
+# numpy dispatches on its arguments, not on what a list holds: np.mean([a, b]) runs numpy's own code
+# on an object array of traced values. It must give the derivative of the same code on an array.
+
+LIST_REDUCTIONS = [np.mean, np.var, np.std, np.nanmean, np.nanvar, np.nanstd, np.sum, np.prod,
+                   np.max, np.median, np.average, np.linalg.norm,
+                   lambda v: np.var(v, ddof=1), lambda v: np.std(v, ddof=1)]
+
+
+@SETTINGS
+@given(f=st.sampled_from(LIST_REDUCTIONS), n=st.integers(1, 4),
+       seed=st.integers(0, 2 ** 16), shape=st.sampled_from([(), (2,)]))
+def test_reductions_of_python_lists_equal_those_of_arrays(f, n, seed, shape):
+    """Lists of scalars or of arrays, mixing traced values and constants, in both modes and to
+    second order: the same numbers as the function of np.stack(list)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.5, 2.0, (n,) + shape)
+    const = rng.uniform(0.5, 2.0, shape)
+
+    def on_list(x):
+        items = [x[i] * (i + 1.0) for i in range(n)] + [const]
+        return np.sum(f(items) * 1.0)
+
+    def on_array(x):
+        return np.sum(f(np.stack([x[i] * (i + 1.0) for i in range(n)] + [const])) * 1.0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)       # var of one value with ddof=1
+        np.testing.assert_allclose(on_list(x), on_array(x), rtol=1e-12)
+        np.testing.assert_allclose(adnb.grad(on_list)(x), adnb.grad(on_array)(x), rtol=1e-12)
+        np.testing.assert_allclose(adnb.jvp(on_list, (x,), (np.ones_like(x),))[1],
+                                   adnb.jvp(on_array, (x,), (np.ones_like(x),))[1], rtol=1e-12)
+        if not shape and n <= 2:
+            np.testing.assert_allclose(adnb.hessian(on_list)(x), adnb.hessian(on_array)(x),
+                                       rtol=1e-10, atol=1e-12)
+
+
+def test_mean_var_std_of_a_list_match_jax():
+    jnp = pytest.importorskip("jax.numpy")
+    jax = pytest.importorskip("jax")
+    for f, jf in ((np.mean, jnp.mean), (np.var, jnp.var), (np.std, jnp.std)):
+        g = adnb.grad(lambda x: f([x, x ** 2, 3.0]))(1.5)
+        jg = jax.grad(lambda x: jf(jnp.stack([x, x ** 2, 3.0])))(1.5)
+        np.testing.assert_allclose(g, float(jg), rtol=1e-6)
+    assert adnb.grad(lambda x: np.mean([x, x + 2]))(0.0) == 1.0
+    assert adnb.grad(lambda x: np.std([x, x + 2]))(0.0) == 0.0
+
+
+FUNCTIONS_OF_A_LIST_AND_A_TRACED_ARRAY = [
+    lambda l, y: np.append(l, y),
+    lambda l, y: np.concatenate([l, y]),
+    lambda l, y: np.dot(l, y),
+    lambda l, y: np.interp(y, [0.0, 1.0, 2.0], l),
+    lambda l, y: np.where(y > 0, l, y),
+    lambda l, y: np.polyval(l, y),
+    lambda l, y: np.outer(l, y),
+    lambda l, y: np.maximum(l, y),
+    lambda l, y: np.convolve(l, y),
+]
+
+
+@pytest.mark.parametrize("f", FUNCTIONS_OF_A_LIST_AND_A_TRACED_ARRAY)
+def test_a_list_of_traced_scalars_next_to_a_traced_array_is_that_array(f):
+    """When numpy does hand the call to adnb (another argument is traced), a list of traced
+    scalars is the array numpy would have made of it."""
+    x = np.array([0.5, -1.0, 2.0])
+
+    def on_list(x):
+        return np.sum(f([x[0], 2.0 * x[1], x[2]], np.sin(x)))
+
+    def on_array(x):
+        return np.sum(f(x * np.array([1.0, 2.0, 1.0]), np.sin(x)))
+
+    np.testing.assert_allclose(on_list(x), on_array(x))
+    np.testing.assert_allclose(adnb.grad(on_list)(x), adnb.grad(on_array)(x), rtol=1e-12)
+    np.testing.assert_allclose(adnb.jvp(on_list, (x,), (np.ones(3),))[1],
+                               adnb.jvp(on_array, (x,), (np.ones(3),))[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("f, advice", [
+    (lambda x: np.arctan2(1.0, [x, 2.0 * x])[0], "np.stack"),
+    (lambda x: np.quantile([x, 2.0 * x, 3.0], 0.3), "np.stack"),
+    (lambda x: np.interp(1.5, [0.0, 1.0, 2.0], [x, 2.0 * x, 3.0]), "np.stack"),
+])
+def test_numpy_failing_on_a_list_of_traced_values_is_adnbs_error(f, advice):
+    """Where numpy's own code cannot run on an object array of traced values, adnb says what to
+    do instead of showing numpy's internal error."""
+    for transform in (adnb.grad, lambda g: lambda x: adnb.jvp(g, (x,), (1.0,))):
+        with pytest.raises(adnb.UnsupportedOperationError, match=advice) as info:
+            transform(f)(1.0)
+        assert "test_numpy_semantics.py, line" in str(info.value)     # the user's line first
+
+
+def test_scipy_functions_that_convert_their_input_are_named():
+    sp = pytest.importorskip("scipy.special")
+    with pytest.raises(adnb.UnsupportedOperationError, match="adnb.special.logsumexp"):
+        adnb.grad(lambda x: sp.logsumexp(x))(np.ones(3))
+    with pytest.raises(adnb.UnsupportedOperationError, match="adnb.special.log_softmax"):
+        adnb.grad(lambda x: sp.log_softmax(x)[0])(np.ones(3))
+
+
+def test_users_own_errors_still_pass_through():
+    def f(x):
+        return x.no_such_attribute
+    with pytest.raises(AttributeError, match="no_such_attribute") as info:
+        adnb.grad(f)(1.0)
+    assert not isinstance(info.value, ADNBError)
+    with pytest.raises(ValueError, match="not aligned"):
+        adnb.grad(lambda x: np.dot(np.ones(3), np.ones(2)) * x)(1.0)
+
+
+# ---- casts, outputs and dtypes ----------------------------------------------------------------------
+
+def test_casting_to_int_is_piecewise_constant_like_int():
+    """np.int64(x) and x.astype(int) keep the value and contribute derivative 0, as int(x) and
+    np.floor do; the float part of the program keeps its derivative."""
+    W = np.array([[1.0, 0.0], [2.0, 1.0]])
+
+    def f(W):
+        rows = np.int64(W[:, -1])                 # indices computed from a traced array
+        return np.sum(W[rows, 0] ** 2) + np.sum(W.astype(int) * W)
+
+    np.testing.assert_allclose(adnb.grad(f)(W), [[2.0 + 1.0, 0.0], [4.0 + 2.0, 1.0]])
+    np.testing.assert_allclose(adnb.jacfwd(f)(W), adnb.grad(f)(W))
+    with pytest.raises(adnb.CutDerivativeError):
+        adnb.grad(lambda x: np.sum(np.asarray(x, dtype=np.float32)))(W)
+
+
+def test_bool_output_is_refused():
+    with pytest.raises(NotDifferentiableTypeError, match="returned a bool"):
+        adnb.grad(lambda x: np.allclose(x, x * 3.0 / 3.0))(np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_gradient_has_the_arguments_float_type(dtype):
+    """Computed in float64, returned in the argument's type, as in JAX and HIPS autograd."""
+    x = np.arange(3, dtype=dtype)
+    g = adnb.grad(lambda x: np.sum(np.sin(x.astype(np.float64))))(x)
+    assert g.dtype == dtype
+    np.testing.assert_allclose(g, np.cos(np.arange(3.0)), rtol=1e-3)
+    assert type(adnb.grad(lambda x: x ** 2)(dtype(2.0))) is dtype
+    tree = adnb.grad(lambda d: d["a"] * d["b"])({"a": dtype(1.0), "b": 2.0})
+    assert type(tree["a"]) is dtype and type(tree["b"]) is float
+    assert adnb.grad(lambda x: x ** 2)(2.0) == 4.0 and type(adnb.grad(lambda x: x ** 2)(2.0)) is float
+
+
+def test_real_if_close_iscomplex_isreal_on_real_values():
+    assert adnb.grad(lambda x: np.real(x ** 2 if np.iscomplex(x) else np.sum(x)))(2.0) == 1.0
+    np.testing.assert_allclose(adnb.grad(lambda x: np.sum(np.real_if_close(x) ** 2))(np.ones(2)),
+                               [2.0, 2.0])
+    assert adnb.grad(lambda x: x * np.all(np.isreal(x)))(np.float64(3.0)) == 1.0
+
+
+# ---- plain lists of numbers as data next to a traced value ----------------------------------------
+# np.dot([0.5, 1.5, 2.5], x) once returned the elementwise product: the list was read as a scalar.
+
+L = [0.5, 1.5, 2.5]
+L2 = [[1.0, 0.2, 0.1], [0.3, 2.0, 0.0], [0.0, 0.1, 1.5]]
+WITH_PLAIN_LISTS = {
+    "interp": lambda x: np.interp(x, [0, 1, 2, 3], [0.0, 1.0, 4.0, 9.0]),
+    "polyval": lambda x: np.polyval(L, x), "polyval-coefs": lambda x: np.polyval(x, L),
+    "convolve": lambda x: np.convolve(L, x), "correlate": lambda x: np.correlate(x, L, "full"),
+    "dot": lambda x: np.dot(L, x), "dot-2d": lambda x: np.dot(L2, x), "int-dot": lambda x: np.dot([1, 2, 3], x),
+    "kron": lambda x: np.kron(L, x), "cross": lambda x: np.cross(x, L), "outer": lambda x: np.outer(L, x),
+    "where": lambda x: np.where([True, False, True], x, L), "clip": lambda x: np.clip(x, [0.6, 0, 0], [5, 5, 1]),
+    "append": lambda x: np.append(x, L), "concatenate": lambda x: np.concatenate([x, L]),
+    "stack": lambda x: np.stack([x, L]), "vstack": lambda x: np.vstack([x, L]),
+    "matmul": lambda x: np.matmul(L2, x), "@": lambda x: L2 @ x, "@-right": lambda x: x @ L2,
+    "einsum": lambda x: np.einsum("ij,j->i", L2, x), "tensordot": lambda x: np.tensordot(L, x, 1),
+    "inner": lambda x: np.inner(L, x), "vdot": lambda x: np.vdot(L, x),
+    "solve": lambda x: np.linalg.solve(L2, x), "solve-b": lambda x: np.linalg.solve(np.diag(x) + L2, L),
+    "lstsq": lambda x: np.linalg.lstsq(L2, x, rcond=None)[0], "average": lambda x: np.average(x, weights=L),
+    "arctan2": lambda x: np.arctan2(L, x), "hypot": lambda x: np.hypot(L, x), "add": lambda x: L + x,
+    "trapezoid": lambda x: np.trapezoid(x, L), "diff-prepend": lambda x: np.diff(x, prepend=[0.0]),
+    "cov": lambda x: np.cov(x, L), "polyfit": lambda x: np.polyfit(L, x, 1),
+    "ediff1d": lambda x: np.ediff1d(x, to_end=[1.0]), "select": lambda x: np.select([x > 1], [L], default=x),
+    # lists that are shapes, axes and indices stay lists
+    "reshape": lambda x: np.reshape(x, [3, 1]), "transpose": lambda x: np.transpose(np.outer(x, x), [1, 0]),
+    "take": lambda x: np.take(x, [0, 2]), "split": lambda x: np.split(x, [1])[1], "pad": lambda x: np.pad(x, [(1, 2)]),
+    "tile": lambda x: np.tile(x, [2]), "repeat": lambda x: np.repeat(x, [1, 2, 1]), "sum-axes": lambda x: np.sum(np.outer(x, x), axis=(0,)),
+    "einsum-sublists": lambda x: np.einsum(x, [0], np.outer(x, x), [0, 1], [1]),
+    "percentile": lambda x: np.percentile(x, [30, 60]),
+}
+
+
+for _name, _op in [("add", lambda a, b: a + b), ("sub", lambda a, b: a - b), ("mul", lambda a, b: a * b),
+                   ("div", lambda a, b: a / b), ("pow", lambda a, b: a ** b), ("mod", lambda a, b: a % b)]:
+    WITH_PLAIN_LISTS[f"x {_name} list"] = lambda x, o=_op: o(x, L)
+    WITH_PLAIN_LISTS[f"list {_name} x"] = lambda x, o=_op: o(L, x)
+    WITH_PLAIN_LISTS[f"x[0] {_name} list"] = lambda x, o=_op: o(x[0] * 1.0, np.array(L)) + o(x[0] * 1.0, L[0])
+    WITH_PLAIN_LISTS[f"tuple {_name} x"] = lambda x, o=_op: o(tuple(L), x)
+WITH_PLAIN_LISTS.update({
+    "np.arctan2(x[0], list)": lambda x: np.arctan2(x[0], L), "np.hypot(list, x[1])": lambda x: np.hypot(L, x[1]),
+    "np.logaddexp(list, x)": lambda x: np.logaddexp(L, x), "np.power(list, x)": lambda x: np.power(L, x),
+    "bool-list index": lambda x: x[[True, False, True]], "list index": lambda x: x[[0, 0, 2]],
+    "np.mean([x, list], axis=0)": lambda x: np.mean([x, L], axis=0),
+    "np.std([x, list], axis=0)": lambda x: np.std([x, L], axis=0),
+    "np.clip(list, x[0], x[2])": lambda x: np.clip(L, x[0], x[2]),
+})
+
+
+@pytest.mark.parametrize("name", list(WITH_PLAIN_LISTS))
+def test_plain_lists_are_read_as_numpy_reads_them(name):
+    f = WITH_PLAIN_LISTS[name]
+    x = np.array([0.7, 1.2, 2.1])
+    expected = f(x)                                   # numpy on plain values
+    rev, fwd = adnb.jacrev(f)(x), adnb.jacfwd(f)(x)
+    assert np.shape(rev) == np.shape(expected) + (3,)
+    np.testing.assert_allclose(adnb.jvp(f, (x,), (np.ones(3),))[0], expected, rtol=1e-14)
+    np.testing.assert_allclose(adnb.vjp(f, x)[0], expected, rtol=1e-14)
+    np.testing.assert_allclose(rev, fwd, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(rev, adnb.numerical_jacobian(f, x), rtol=1e-5, atol=1e-6)

@@ -340,7 +340,22 @@ if _sp is not None:
         _unary("gamma", _sp.gamma, positive),
         Spec("xlogy", _sp.xlogy, BINARY, (real, positive)),
         Spec("xlog1py", _sp.xlog1py, BINARY, (real, positive)),
-    ]
+        Spec("beta", _sp.beta, BINARY, (positive,)), Spec("betaln", _sp.betaln, BINARY, (positive,)),
+        _unary("rgamma", _sp.rgamma, positive), _unary("gammasgn", _sp.gammasgn, positive),
+        _unary("gammainc", lambda x: _sp.gammainc(1.5, x), positive),
+        _unary("gammaincc", lambda x: _sp.gammaincc(2.5, x), positive),
+        _unary("betainc", lambda x: _sp.betainc(1.5, 2.5, x), lambda r, s: _out(
+            r.uniform(0.2, 0.8, size=s), s)),
+        _unary("erfcinv", lambda x: _sp.erfcinv(x + 1.0), unit), _unary("erfcx", _sp.erfcx),
+        _unary("ndtri", _sp.ndtri, lambda r, s: _out(r.uniform(0.2, 0.8, size=s), s)),
+        _unary("log_expit", _sp.log_expit), _unary("entr", _sp.entr, positive),
+        Spec("rel_entr", _sp.rel_entr, BINARY, (positive,)),
+        Spec("kl_div", _sp.kl_div, BINARY, (positive,)),
+    ] + [_unary(name, getattr(_sp, name), positive) for name in
+         ("j0", "j1", "y0", "y1", "i0", "i1", "k0", "k1")] + [
+        _unary(name, lambda x, f=getattr(_sp, name), o=order: f(o, 3.0 * x), positive)
+        for name, order in (("yn", 1), ("jv", 1.5), ("yv", 0.5), ("iv", 2.5),
+                            ("ive", 1.5))]
 
 #: the "Coverage" list of issue 2, one name per numpy entry point / operator
 COVERAGE = [

@@ -132,7 +132,7 @@ def call_user(f, *args, **kwargs):
     says what to do. The user's own exceptions pass through unchanged."""
     try:
         return f(*args, **kwargs)
-    except (ValueError, TypeError, ADNBError) as e:
+    except (ValueError, TypeError, AttributeError, ADNBError) as e:
         _reraise_adnb_cause(e)
         raise
 
@@ -212,8 +212,9 @@ def _value_and_grad(f, args, kwargs, nums, single):
         value, grads = _value_and_grad(f, args, kwargs, uniq, False)
         return value, tuple(grads[k] for k in where)
     trace = Trace()
-    args = list(args)
+    args_in, args = args, list(args)
     structures = []
+    narrow = False                  # a float32/float16 argument: its gradient is given back so
     for a in nums:
         x = args[a]
         if type(x) is float or type(x) is np.ndarray and x.dtype == np.float64:
@@ -224,9 +225,10 @@ def _value_and_grad(f, args, kwargs, nums, single):
         boxed = [trace.new_input(as_input(v, lambda: f"argument {a} of {_name(f)}")) for v in leaves]
         structures.append((len(trace.inputs) - len(boxed), len(boxed), unflatten))
         args[a] = unflatten(boxed)
+        narrow = narrow or any(getattr(v, "dtype", None) in _NARROW_FLOATS for v in leaves)
     try:
         out = f(*args, **kwargs)
-    except (ValueError, TypeError, ADNBError) as e:
+    except (ValueError, TypeError, AttributeError, ADNBError) as e:
         _reraise_adnb_cause(e)
         raise
     out = _finished(trace, out, f, "grad")
@@ -247,6 +249,11 @@ def _value_and_grad(f, args, kwargs, nums, single):
             "with a cotangent for a weighted sum of outputs.")
     else:
         _check_leaks((out,))
+        if isinstance(out, (bool, np.bool_)) or getattr(out, "dtype", None) == np.bool_:
+            raise NotDifferentiableTypeError(
+                f"{_name(f)} returned a bool ({out!r}); grad differentiates real-valued "
+                "functions. A comparison or np.allclose has no derivative: return the number "
+                "it compares instead.")
         shape = shape_of(out)
         if shape and math.prod(shape) != 1:
             raise NonScalarOutputError(f"grad needs a scalar output, got shape {shape}")
@@ -264,7 +271,26 @@ def _value_and_grad(f, args, kwargs, nums, single):
             continue
         grads.append(unflatten([_zeros_like(rows[i][3]) if adj[i] is None else _fresh(adj[i])
                                 for i in trace.inputs[start:start + n]]))
+    if narrow:
+        grads = [_in_dtype_of(g, args_in[a]) for g, a in zip(grads, nums)]
     return value, (grads[0] if single else tuple(grads))
+
+
+_NARROW_FLOATS = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.longdouble)
+                           if np.dtype(t) != np.float64)
+
+
+def _in_dtype_of(g, x):
+    """The gradient in the argument's float type (computed in float64): float32 in, float32
+    out, as in JAX and HIPS autograd."""
+    if isinstance(x, (np.ndarray, np.floating)) and x.dtype.kind == "f" and x.dtype != np.float64:
+        return np.asarray(g, dtype=x.dtype) if isinstance(x, np.ndarray) else x.dtype.type(g)
+    if isinstance(x, _STRUCTURES):
+        g_leaves, g_def = tree_flatten(g)
+        x_leaves = tree_flatten(x)[0]
+        if len(g_leaves) == len(x_leaves):
+            return g_def([_in_dtype_of(a, b) for a, b in zip(g_leaves, x_leaves)])
+    return g
 
 
 def grad(f, argnums=0):

@@ -11,7 +11,7 @@ import types
 
 import numpy as np
 
-from ..errors import ADNBError, CutDerivativeError
+from ..errors import ADNBError, CutDerivativeError, UnsupportedOperationError
 
 _CORE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(np.__file__)
@@ -33,10 +33,20 @@ def user_frame(depth=2):
     return None
 
 
+def called_from_numpy(depth=2):
+    """True if the first frame outside adnb's core is numpy's own code (not the user's)."""
+    f = sys._getframe(depth)
+    while f is not None and f.f_code.co_filename.startswith(_CORE_DIR):
+        f = f.f_back
+    return f is not None and f.f_code.co_filename.startswith(_NUMPY_DIR)
+
+
 # ---- errors that leave the user's code ----------------------------------------------------------
 
 def _is_adnb_or_numpy(filename):
-    return filename.startswith(_ADNB_DIR) or filename.startswith(_NUMPY_DIR)
+    """adnb, numpy or scipy: library frames, cut from the ends of an error's traceback."""
+    return (filename.startswith(_ADNB_DIR) or filename.startswith(_NUMPY_DIR)
+            or f"{os.sep}scipy{os.sep}" in filename)
 
 
 def _user_tail(tb):
@@ -74,6 +84,64 @@ def _statement_at(filename, lineno):
         return text, ast.parse(text).body[0]
     except (SyntaxError, IndexError):
         return text, None
+
+
+# numpy hands a call to adnb only when an argument is itself traced: a Python list holding traced
+# values (np.interp(t, xs, [a, b]), np.arctan2(1.0, [a, b])) is run by numpy as an object array,
+# and some of numpy's functions fail on that with an error about dtype('O') or a missing method.
+_OBJECT_ARRAY_SYMPTOMS = ("dtype('O')", "Tracer", "no callable", "' object has no attribute",
+                          "not supported for the input types", "object arrays are not supported")
+_TRACED_LIST_MESSAGE = (
+    "numpy could not run this on a Python list (or object array) holding traced values "
+    "(numpy said: {0}: {1}). numpy passes a call to adnb only when an argument is itself a "
+    "traced array: make the list one first with np.stack([...]) and pass that.")
+
+
+_ADNB_SPECIAL = ("logsumexp", "softmax", "log_softmax")
+
+
+def _object_array_message(err):
+    """What to do instead: for a scipy function (it converts its input, so numpy never hands
+    the call to adnb), name it; else make the list one traced array."""
+    tb = err.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if f"{os.sep}scipy{os.sep}" in code.co_filename:
+            module = tb.tb_frame.f_globals.get("__name__", "scipy").split("._")[0]
+            name = (f"{module}.{code.co_name}" if module == "scipy.special"
+                     else f"{code.co_name} (from {module})")
+            instead = (f"Use adnb.special.{code.co_name} instead: same signature, "
+                       "differentiable" if code.co_name in _ADNB_SPECIAL else
+                       "Write the formula with numpy functions (or scipy.special's ufuncs, "
+                       "listed by adnb.supported_numpy()), which adnb differentiates")
+            return (f"{name} does not work on traced values: scipy converts its input to plain "
+                    f"numpy arrays, which adnb cannot follow (scipy said: {type(err).__name__}: "
+                    f"{err}). {instead}.")
+        tb = tb.tb_next
+    return _TRACED_LIST_MESSAGE.format(type(err).__name__, err)
+
+
+def _numpy_met_traced_list(err):
+    """An error raised inside numpy (or scipy) about object arrays, while tracing: see above."""
+    if not isinstance(err, (TypeError, AttributeError, ValueError)):
+        return False
+    text = str(err)
+    # a ufunc's object loop (C code, so no numpy frame) calls x.arctan2(y) on a plain number
+    if isinstance(err, AttributeError) and isinstance(getattr(np, str(err.name), None), np.ufunc) \
+            and isinstance(getattr(err, "obj", None), (int, float, np.number)):
+        return True
+    if isinstance(err, TypeError) and text.startswith("loop of ufunc does not support argument"):
+        return True
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None or not _is_numeric_library(tb.tb_frame.f_code.co_filename):
+        return False
+    return any(s in text for s in _OBJECT_ARRAY_SYMPTOMS)
+
+
+def _is_numeric_library(filename):
+    return filename.startswith(_NUMPY_DIR) or f"{os.sep}scipy{os.sep}" in filename
 
 
 def _math_call(stmt):
@@ -120,9 +188,13 @@ def explain_error(err, names=None, trim_head=False):
     cause = err.__cause__
     if not isinstance(err, ADNBError):
         # numpy turns our CutDerivativeError from b[0] = x into a ValueError: ours again
-        if not isinstance(cause, CutDerivativeError):
+        if isinstance(cause, CutDerivativeError):
+            err = cause.with_traceback(err.__traceback__)
+        elif _numpy_met_traced_list(err):
+            err = UnsupportedOperationError(_object_array_message(err)).with_traceback(
+                err.__traceback__)
+        else:
             return err
-        err = cause.with_traceback(err.__traceback__)
     tb, last = _user_tail(err.__traceback__)
     if tb is None:
         return err

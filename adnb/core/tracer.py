@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 
 import numpy as np
 
 from ..errors import (CutDerivativeError, InPlaceError, LeakedTracerError,
                       NotDifferentiableTypeError, UnsupportedOperationError)
+from .frames import called_from_numpy
 
 
 # The registry's tables, filled as the primitive blocks are defined (registry.py); kept here so
@@ -36,6 +38,26 @@ UFUNC_METHODS: dict = {}
 #: numpy functions whose result is a view in numpy (in-place changes would show in both)
 VIEW_FUNCTIONS: set = set()
 _P, _F = PRIMITIVES, ARRAY_FUNCTIONS
+
+# np.mean / np.var / np.std (and the nan* forms) of a *list* of traced values never reach
+# __array_function__ (numpy dispatches on the list, not its items): numpy sums the list as an
+# object array and then casts
+# the traced sum with ``ret.dtype.type(ret / n)``. Read from those three functions, a tracer's
+# dtype is ``object``, so the cast is ``np.object_(ret / n)``: the traced value itself.
+try:
+    from numpy._core import _methods as _np_methods
+except ImportError:                                     # numpy 1.x
+    from numpy.core import _methods as _np_methods
+try:
+    from numpy.lib import _nanfunctions_impl as _np_nanfunctions
+except ImportError:                                     # numpy 1.x
+    from numpy.lib import nanfunctions as _np_nanfunctions
+_CASTS_BY_DTYPE = frozenset(
+    getattr(getattr(module, n), "__wrapped__", getattr(module, n)).__code__
+    for module, n in ((_np_methods, "_mean"), (_np_methods, "_var"), (_np_methods, "_std"),
+                      (_np_nanfunctions, "_divide_by_count"), (_np_nanfunctions, "nanstd"))
+    if hasattr(module, n))
+_OBJECT = np.dtype(object)
 
 # numpy ufuncs without a derivative to carry: piecewise constant ones and comparisons, evaluated
 # on primal values (comparisons also record the branch taken, in explore mode)
@@ -118,6 +140,8 @@ class Tracer:
 
     @property
     def dtype(self):
+        if sys._getframe(1).f_code in _CASTS_BY_DTYPE:
+            return _OBJECT
         return getattr(self.primal, "dtype", np.dtype(np.float64))
 
     def __len__(self):
@@ -132,23 +156,23 @@ class Tracer:
     # ---- arithmetic: every operator is a primitive call ------------------------------------
     # (``fast.py`` installs float fast paths over these on the tracers of recording and forward
     # mode; these are the reference.)
-    def __add__(self, other): return _P["add"](self, other)
-    def __radd__(self, other): return _P["add"](other, self)
-    def __sub__(self, other): return _P["sub"](self, other)
-    def __rsub__(self, other): return _P["sub"](other, self)
-    def __mul__(self, other): return _P["mul"](self, other)
-    def __rmul__(self, other): return _P["mul"](other, self)
-    def __mod__(self, other): return _P["remainder"](self, other)
-    def __rmod__(self, other): return _P["remainder"](other, self)
+    def __add__(self, other): return _P["add"](self, _data(other))
+    def __radd__(self, other): return _P["add"](_data(other), self)
+    def __sub__(self, other): return _P["sub"](self, _data(other))
+    def __rsub__(self, other): return _P["sub"](_data(other), self)
+    def __mul__(self, other): return _P["mul"](self, _data(other))
+    def __rmul__(self, other): return _P["mul"](_data(other), self)
+    def __mod__(self, other): return _P["remainder"](self, _data(other))
+    def __rmod__(self, other): return _P["remainder"](_data(other), self)
     def __floordiv__(self, other): return np.floor_divide(unwrap(self), unwrap(other))  # steps: ∂ = 0
     def __rfloordiv__(self, other): return np.floor_divide(unwrap(other), unwrap(self))
     def __divmod__(self, other): return self // other, self % other
-    def __truediv__(self, other): return _P["div"](self, other)
-    def __rtruediv__(self, other): return _P["div"](other, self)
-    def __pow__(self, other): return _P["pow"](self, other)
-    def __rpow__(self, other): return _P["pow"](other, self)
-    def __matmul__(self, other): return _P["matmul"](self, other)
-    def __rmatmul__(self, other): return _P["matmul"](other, self)
+    def __truediv__(self, other): return _P["div"](self, _data(other))
+    def __rtruediv__(self, other): return _P["div"](_data(other), self)
+    def __pow__(self, other): return _P["pow"](self, _data(other))
+    def __rpow__(self, other): return _P["pow"](_data(other), self)
+    def __matmul__(self, other): return _P["matmul"](self, _data(other))
+    def __rmatmul__(self, other): return _P["matmul"](_data(other), self)
     def __neg__(self): return _P["neg"](self)
     def __pos__(self): return self
     def __abs__(self): return _P["abs"](self)
@@ -188,6 +212,9 @@ class Tracer:
         # them entry by entry (with Python operators and the methods named after ufuncs), so
         # the derivative is kept; adnb turns such an array back into one traced array wherever
         # it meets one (materialize). Converting to a float dtype would drop the derivative.
+        if dtype is not None and np.dtype(dtype).kind in "iub":
+            # np.int64(x), x.astype(int): piecewise constant, as int(x): derivative zero anyway
+            return np.asarray(unwrap(self)).astype(dtype)
         if dtype is not None and np.dtype(dtype) != np.dtype(object):
             raise CutDerivativeError(
                 f"a traced value was converted to a numpy array of {np.dtype(dtype)} (np.asarray("
@@ -295,6 +322,8 @@ class Tracer:
                 "not supported (keep the real and imaginary parts as two real arrays)")
         if np.issubdtype(np.dtype(dtype), np.floating):
             return clone(self) if copy else self
+        if np.dtype(dtype).kind in "iub":       # piecewise constant, as int(x): derivative zero
+            return np.asarray(unwrap(self)).astype(dtype)
         raise CutDerivativeError(f"astype({dtype}) would drop the derivative of a traced value")
 
     def diagonal(self, offset=0, axis1=0, axis2=1):
@@ -310,9 +339,13 @@ class Tracer:
                 if len(inputs) == 2:                  # A @ x: a constant and this tracer, or
                     x, y = inputs                     # two tracers of the same transformation
                     other = y if x is self else x
+                    if type(other) is list or type(other) is tuple:   # np.arctan2([1, 2], x)
+                        return prim(*[list_as_array(a) for a in inputs])
                     if not isinstance(other, Tracer) or other.trace is self.trace:
                         return self.trace.process(prim, inputs, _NO_PARAMS)
                 return prim(*inputs)
+        if any(type(a) in (list, tuple) for a in inputs):      # np.arctan2([1, 2], x)
+            inputs = tuple(list_as_array(a) for a in inputs)
         if method != "__call__":
             fn = UFUNC_METHODS.get((ufunc, method)) or UFUNC_METHODS.get((None, method))
             if fn is not None and kwargs.get("out") is None:
@@ -322,6 +355,11 @@ class Tracer:
                 f"differentiates plain calls such as np.{ufunc.__name__}(x, y). "
                 f"Supported: adnb.supported_numpy().")
         if kwargs.get("out") is not None:
+            if called_from_numpy():      # numpy's own code for a list of traced values
+                raise UnsupportedOperationError(
+                    f"numpy's code wrote into a buffer (np.{ufunc.__name__}(..., out=...)) while "
+                    "working on traced values held in a Python list or object array. Make the "
+                    "list one traced array first with np.stack([...]) and pass that.")
             raise InPlaceError(f"np.{ufunc.__name__}(..., out=...) writes in place, which is not "
                                "supported on traced values; assign the result instead.")
         prim = UFUNCS.get(ufunc)
@@ -354,6 +392,9 @@ class Tracer:
             raise UnsupportedOperationError(
                 f"{name} is not supported by adnb (no derivative rules). Supported numpy "
                 f"functions: {', '.join(supported_list())}.")
+        if any(type(a) in (list, tuple) for a in args) or \
+                kwargs and any(type(v) in (list, tuple) for v in kwargs.values()):
+            args, kwargs = lists_as_arrays(func, args, kwargs)
         out = impl(*args, **kwargs)
         if func in VIEW_FUNCTIONS:      # a view in numpy: += on it or on its source is refused
             _mark_views(args, out)
@@ -510,7 +551,102 @@ def not_real_float(prim, args, params, ans):
 def redo_without_object_arrays(prim, args, params):
     """A primitive met an object array of traced values as a constant: run it again on the
     traced array the object array stands for, so the derivative flows through it."""
-    return prim(*[materialize(a) for a in args], **params)
+    new = [materialize(traced_list_as_array(a)) for a in args]
+    if all(a is b for a, b in zip(new, args)):
+        raise UnsupportedOperationError(
+            f"{prim.name}: an argument holds traced values in a form adnb cannot read as one "
+            "array (a ragged list, or a list of traced arrays of different shapes); build it "
+            "with np.stack([...]) or np.concatenate([...]) first.")
+    return prim(*new, **params)
+
+
+def _numbers_with_a_tracer(x):
+    """(all leaves are numbers or 0-d traced values, at least one traced) for a nested list."""
+    found = False
+    for v in x:
+        if type(v) in (list, tuple):
+            ok, traced = _numbers_with_a_tracer(v)
+            if not ok:
+                return False, False
+            found = found or traced
+        elif isinstance(v, Tracer):
+            if shape_of(v.primal):
+                return False, False
+            found = True
+        elif not isinstance(v, (int, float, np.number)) or isinstance(v, bool):
+            return False, False
+    return True, found
+
+
+# parameters of numpy functions that take shapes, axes, counts or indices: a list there is not
+# an array of data (every other list or tuple of numbers is, as numpy reads it with np.asarray)
+_NOT_DATA = frozenset({
+    "axis", "axes", "axis1", "axis2", "shape", "newshape", "new_shape", "reps", "repeats",
+    "shift", "pad_width", "indices_or_sections", "source", "destination", "subscripts", "kth",
+    "ord", "order", "indices", "obj", "s", "bins", "sections", "dims", "k", "n", "ddof",
+    "num", "deg", "edge_order", "mode", "side", "kind", "method", "return_index",
+    "equal_nan", "keepdims", "where", "condition", "condlist", "dtype", "out", "operands"})
+_DATA_PARAMETERS = {}
+
+
+def _data_parameters(func):
+    """The names of func's positional parameters, and whether each takes data (cached)."""
+    names = _DATA_PARAMETERS.get(func)
+    if names is None:
+        import inspect
+        try:
+            params = list(inspect.signature(func).parameters.values())
+        except (TypeError, ValueError):
+            params = []
+        names = _DATA_PARAMETERS[func] = tuple(
+            (p.name, p.kind != p.VAR_POSITIONAL and p.name not in _NOT_DATA) for p in params)
+    return names
+
+
+def lists_as_arrays(func, args, kwargs):
+    """numpy reads a list or tuple of numbers given as data as np.asarray(list): the same
+    here, before adnb's version of func runs (np.dot([1, 2], x), np.interp(x, [0, 1], [a, b]));
+    shapes, axes and indices keep their lists."""
+    params = _data_parameters(func)
+    new = list(args)
+    for i, a in enumerate(args):
+        if type(a) in (list, tuple) and i < len(params) and params[i][1]:
+            new[i] = list_as_array(a)
+    kind = dict(params)
+    new_kwargs = {k: list_as_array(v) if type(v) in (list, tuple) and kind.get(k, False) else v
+                  for k, v in kwargs.items()}
+    return tuple(new), new_kwargs
+
+
+def _data(x):
+    """The other operand of x + other: a list or tuple as numpy reads it (an array)."""
+    return list_as_array(x) if type(x) is list or type(x) is tuple else x
+
+
+def list_as_array(x):
+    """A (nested) list or tuple of numbers as an array: a traced one if it holds traced scalars,
+    else np.asarray's. A list of arrays (np.concatenate's) has its items converted."""
+    if type(x) not in (list, tuple) or not x:
+        return x
+    ok, traced = _numbers_with_a_tracer(x)
+    if ok:
+        return materialize(np.array(x, dtype=object)) if traced else np.asarray(x)
+    items = [list_as_array(v) for v in x]
+    return type(x)(items) if any(v is not w for v, w in zip(items, x)) else x
+
+
+def traced_list_as_array(x):
+    """A (nested) list or tuple of numbers holding traced scalars, given to a numpy function
+    next to a traced array (np.append([a, b], x), np.interp(t, xs, [a, b])), as the traced
+    array numpy would have made of it with np.asarray; anything else as it is. (Lists of
+    arrays, as np.concatenate takes, are left to the function.)"""
+    if type(x) not in (list, tuple) or not x:
+        return x
+    ok, traced = _numbers_with_a_tracer(x)
+    if ok:
+        return materialize(np.array(x, dtype=object)) if traced else x
+    items = [traced_list_as_array(v) for v in x]          # [[a, b], y] for np.concatenate
+    return type(x)(items) if any(v is not w for v, w in zip(items, x)) else x
 
 
 def unwrap(x):

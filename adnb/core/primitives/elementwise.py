@@ -131,19 +131,20 @@ neg = define_primitive(
     scalar_partials=lambda ans, x: (-1.0,), partials=(-1.0,))
 
 
-def _sign_right(x):
-    """sign with sign(0) = +1: abs'(0) is taken as the right derivative (documented choice)."""
+def _sign(x):
+    """np.sign as a constant: abs'(0) = sign(0) = 0, the symmetric difference's value (and HIPS
+    autograd's, PyTorch's); JAX takes +1 (documented choice)."""
     v = unwrap(x)
     if np.ndim(v) == 0:
-        return 1.0 if v >= 0 else -1.0
-    return np.where(np.asarray(v) >= 0, 1.0, -1.0)
+        return 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
+    return np.sign(np.asarray(v, dtype=float)) + 0.0     # no -0.0
 
 
 abs_ = define_primitive(
     "abs", abs, scalar_impl=math.fabs, numpy=(np.absolute, np.fabs), elementwise=True,
-    keep="args", formula="|{0}|", partials=(lambda ans, x: _sign_right(x),),
+    keep="args", formula="|{0}|", partials=(lambda ans, x: _sign(x),),
     partials_text=("sign({0})",),
-    scalar_partials=lambda ans, x: (1.0 if x >= 0 else -1.0,))
+    scalar_partials=lambda ans, x: (1.0 if x > 0 else (-1.0 if x < 0 else 0.0),))
 
 exp = define_primitive(
     "exp", np.exp, scalar_impl=_scalar(math.exp, np.exp), numpy=(np.exp,), elementwise=True,

@@ -15,7 +15,7 @@ from ..registry import SUPPORTED_NUMPY, UFUNCS, define_primitive, implements, im
 from ..tracer import shape_of, unwrap
 from ..tracer import PIECEWISE_CONSTANT
 from .elementwise import cos, exp, pow, sqrt, where_
-from .elementwise import _sign_right
+from .elementwise import _sign
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
@@ -57,10 +57,10 @@ logaddexp2 = _elementwise("logaddexp2", np.logaddexp2,
 fmod = _elementwise("fmod", np.fmod, (lambda ans, x, y: 1.0,
                                       lambda ans, x, y: -np.trunc(unwrap(x) / unwrap(y))),
                     np.fmod, "fmod({0}, {1})")
-# copysign(x, y) = |x| sign(y): ∂/∂x = sign(x) sign(y) (right derivative at x = 0), ∂/∂y = 0
+# copysign(x, y) = |x| sign(y): ∂/∂x = sign(x) sign(y) (0 at x = 0, as for abs), ∂/∂y = 0
 copysign = _elementwise(
     "copysign", np.copysign,
-    (lambda ans, x, y: np.copysign(1.0, unwrap(y)) * _sign_right(x),
+    (lambda ans, x, y: np.copysign(1.0, unwrap(y)) * _sign(x),
      lambda ans, x, y: np.zeros(shape_of(y)) if shape_of(y) else 0.0), np.copysign,
     "copysign({0}, {1})")
 
@@ -156,6 +156,23 @@ def np_iscomplexobj(x):
 @implements(np.isrealobj)
 def np_isrealobj(x):
     return True
+
+
+@implements(np.iscomplex)
+def np_iscomplex(x):
+    shape = shape_of(x)
+    return np.zeros(shape, dtype=bool) if shape else False
+
+
+@implements(np.isreal)
+def np_isreal(x):
+    shape = shape_of(x)
+    return np.ones(shape, dtype=bool) if shape else True
+
+
+@implements(np.real_if_close)
+def np_real_if_close(a, tol=100):
+    return a                                    # already real: the identity
 
 
 __all__ = ["log2", "log10", "exp2", "arcsinh", "arccosh", "arctanh", "cbrt", "hypot",

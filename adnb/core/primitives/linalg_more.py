@@ -27,12 +27,23 @@ from .decompositions import svdvals, svd_u, svd_vh
 _INF = float("inf")
 
 
+def _root(s, p=2.0):
+    """s^(1/p) of a sum of |x|^p. Where s = 0 (x = 0: a kink of the norm, as of abs at 0) the
+    derivative is 0 in both modes, abs'(0)'s value; the chain rule would meet inf · 0 there,
+    nan in one mode and 0 in the other."""
+    zero = np.asarray(unwrap(s)) == 0
+    root = sqrt if p == 2.0 else (lambda v: v ** (1.0 / p))
+    if not zero.any():
+        return root(s)
+    return where_(zero, 0.0, root(where_(zero, 1.0, s)))
+
+
 def _vector_norm(x, ord, axis, keepdims):
     """‖x‖_p along axis (an int or None for all entries)."""
     ax = None if axis is None else (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     a = abs_(x)
     if ord is None or ord == 2:
-        return sqrt(np_sum(x * x, axis=ax, keepdims=keepdims))
+        return _root(np_sum(x * x, axis=ax, keepdims=keepdims))
     if ord == _INF:
         return np_max(a, axis=ax, keepdims=keepdims)
     if ord == -_INF:
@@ -43,7 +54,9 @@ def _vector_norm(x, ord, axis, keepdims):
         return np_sum(a, axis=ax, keepdims=keepdims)
     if isinstance(ord, str):
         raise ValueError(f"Invalid norm order '{ord}' for vectors")
-    return np_sum(a ** ord, axis=ax, keepdims=keepdims) ** (1.0 / ord)
+    if ord < 1:                 # not a norm: no kink to settle at 0 (numpy's value, as written)
+        return np_sum(a ** ord, axis=ax, keepdims=keepdims) ** (1.0 / ord)
+    return _root(np_sum(a ** ord, axis=ax, keepdims=keepdims), float(ord))
 
 
 def _matrix_norm(x, ord, axes, keepdims):
@@ -52,7 +65,7 @@ def _matrix_norm(x, ord, axes, keepdims):
     if r == c:
         raise ValueError("Duplicate axes given.")
     if ord in (None, "fro", "f"):
-        out = sqrt(np_sum(x * x, axis=(r, c), keepdims=True))
+        out = _root(np_sum(x * x, axis=(r, c), keepdims=True))
     elif ord in (1, -1):                 # max/min over columns of the column sums
         pick = np_max if ord == 1 else np_min
         out = pick(np_sum(abs_(x), axis=r, keepdims=True), axis=c, keepdims=True)
@@ -83,7 +96,7 @@ def np_norm(x, ord=None, axis=None, keepdims=False):
     nd = len(shape_of(x))
     if axis is None:
         if ord is None:
-            out = sqrt(np_sum(x * x))                   # the 2-norm of all entries
+            out = _root(np_sum(x * x))                  # the 2-norm of all entries
             return np_reshape(out, (1,) * nd) if keepdims else out
         if nd == 1:
             return _vector_norm(x, ord, 0, keepdims)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import UFUNC_FUNCTIONS, UFUNCS
-from ..tracer import Tracer
+from ..tracer import PIECEWISE_CONSTANT, Tracer
 
 # ndarray methods that are the numpy function of the same name with x first (not x.trace():
 # `trace` is the tracer's transformation; write np.trace(x))
@@ -42,8 +42,9 @@ def _ufunc_method(ufunc):
 
 
 # numpy's loops over object arrays call x.exp(), x.arctan2(y), ...: one method per ufunc adnb
-# differentiates (not for names ndarray itself uses, which keep their ndarray meaning)
-for _ufunc in list(UFUNCS) + list(UFUNC_FUNCTIONS):
+# differentiates or treats as piecewise constant (not for names ndarray itself uses, which keep
+# their ndarray meaning)
+for _ufunc in list(UFUNCS) + list(UFUNC_FUNCTIONS) + list(PIECEWISE_CONSTANT):
     _n = _ufunc.__name__
     if getattr(_ufunc, "nin", 0) in (1, 2) and not hasattr(np.ndarray, _n) \
             and not hasattr(Tracer, _n):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..registry import SUPPORTED_NUMPY, UFUNCS, define_primitive
 from ..tracer import unwrap
-from ...errors import UnsupportedOperationError
+from ...errors import MissingRuleError, UnsupportedOperationError
 from .elementwise import exp, log, log1p
 from .reductions import np_sum
 from .shape import np_reshape, np_squeeze
@@ -60,6 +60,77 @@ if _sp is not None:
     xlogy = _special("xlogy", (lambda ans, x, y: log(y), lambda ans, x, y: x / y), nargs=2)
     xlog1py = _special("xlog1py", (lambda ans, x, y: log1p(y),
                                    lambda ans, x, y: x / (1.0 + y)), nargs=2)
+
+
+def _no_partial(fname, arg):
+    """A partial scipy gives no formula for (the order of a Bessel function, the a of gammainc):
+    refused when that argument is traced, never taken as zero."""
+    def refuse(ans, *args):
+        raise MissingRuleError(
+            f"scipy.special.{fname}: adnb has no derivative with respect to {arg}; pass it as a "
+            "constant (derivatives with respect to the last argument are supported)")
+    return refuse
+
+
+def _integer_order(ans, n, x):
+    return 0.0 * ans          # an integer order: piecewise constant
+
+
+if _sp is not None:
+    # Γ and its relatives: ψ = digamma carries every derivative
+    beta = _special("beta", (lambda ans, a, b: ans * (digamma(a) - digamma(a + b)),
+                             lambda ans, a, b: ans * (digamma(b) - digamma(a + b))),
+                    keep="both", nargs=2)
+    betaln = _special("betaln", (lambda ans, a, b: digamma(a) - digamma(a + b),
+                                 lambda ans, a, b: digamma(b) - digamma(a + b)), nargs=2)
+    rgamma = _special("rgamma", (lambda ans, x: -ans * digamma(x),), keep="both")
+    gammasgn = _special("gammasgn", (lambda ans, x: 0.0 * ans,), keep="ans")
+    # regularised incomplete Γ: d/dx P(a, x) = x^(a−1) e^(−x) / Γ(a); d/da has no closed form
+    gammainc = _special("gammainc", (_no_partial("gammainc", "a (the first argument)"),
+                                     lambda ans, a, x: exp((a - 1.0) * log(x) - x - gammaln(a))),
+                        nargs=2)
+    gammaincc = _special("gammaincc", (_no_partial("gammaincc", "a (the first argument)"),
+                                       lambda ans, a, x: -exp((a - 1.0) * log(x) - x - gammaln(a))),
+                         nargs=2)
+    # regularised incomplete B: d/dx I_x(a, b) = x^(a−1) (1 − x)^(b−1) / B(a, b)
+    betainc = _special("betainc", (_no_partial("betainc", "a (the first argument)"),
+                                   _no_partial("betainc", "b (the second argument)"),
+                                   lambda ans, a, b, x: exp((a - 1.0) * log(x)
+                                                            + (b - 1.0) * log1p(-x) - betaln(a, b))),
+                       nargs=3)
+    erfcinv = _special("erfcinv", (lambda ans, x: (-0.5 * math.sqrt(math.pi)) * exp(ans * ans),),
+                       keep="ans")
+    erfcx = _special("erfcx", (lambda ans, x: 2.0 * x * ans - _2_SQRT_PI,), keep="both")
+    ndtri = _special("ndtri", (lambda ans, x: _SQRT_2PI * exp(0.5 * (ans * ans)),), keep="ans")
+    log_expit = _special("log_expit", (lambda ans, x: expit(-x),))
+    entr = _special("entr", (lambda ans, x: -(log(x) + 1.0),))
+    rel_entr = _special("rel_entr", (lambda ans, x, y: log(x / y) + 1.0,
+                                     lambda ans, x, y: -x / y), nargs=2)
+    kl_div = _special("kl_div", (lambda ans, x, y: log(x / y), lambda ans, x, y: 1.0 - x / y),
+                      nargs=2)
+    # Bessel functions (DLMF 10.6, 10.29, 10.34): derivatives in x; the order is a constant
+    j0 = _special("j0", (lambda ans, x: -j1(x),))
+    j1 = _special("j1", (lambda ans, x: j0(x) - j1(x) / x,))
+    y0 = _special("y0", (lambda ans, x: -y1(x),))
+    y1 = _special("y1", (lambda ans, x: y0(x) - y1(x) / x,))
+    i0 = _special("i0", (lambda ans, x: i1(x),))
+    i1 = _special("i1", (lambda ans, x: i0(x) - i1(x) / x,))
+    k0 = _special("k0", (lambda ans, x: -k1(x),))
+    k1 = _special("k1", (lambda ans, x: -k0(x) - k1(x) / x,))
+    yn = _special("yn", (_integer_order, lambda ans, n, x: 0.5 * (yv(n - 1.0, x) - yv(n + 1.0, x))),
+                  nargs=2)
+    jv = _special("jv", (_no_partial("jv", "the order v"),
+                         lambda ans, v, x: 0.5 * (jv(v - 1.0, x) - jv(v + 1.0, x))), nargs=2)
+    yv = _special("yv", (_no_partial("yv", "the order v"),
+                         lambda ans, v, x: 0.5 * (yv(v - 1.0, x) - yv(v + 1.0, x))), nargs=2)
+    if _sp.jn is not _sp.jv:        # (scipy's jn is jv under another name)
+        jn = _special("jn", (_integer_order,
+                             lambda ans, n, x: 0.5 * (jv(n - 1.0, x) - jv(n + 1.0, x))), nargs=2)
+    iv = _special("iv", (_no_partial("iv", "the order v"),
+                         lambda ans, v, x: 0.5 * (iv(v - 1.0, x) + iv(v + 1.0, x))), nargs=2)
+    ive = _special("ive", (_no_partial("ive", "the order v"),       # iv(v, x) e^(−|x|)
+                           lambda ans, v, x: 0.5 * (ive(v - 1.0, x) + ive(v + 1.0, x))
+                           - np.sign(unwrap(x)) * ans), keep="both", nargs=2)
 
 
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
