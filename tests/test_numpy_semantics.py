@@ -577,3 +577,31 @@ def test_plain_lists_are_read_as_numpy_reads_them(name):
     np.testing.assert_allclose(adnb.vjp(f, x)[0], expected, rtol=1e-14)
     np.testing.assert_allclose(rev, fwd, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(rev, adnb.numerical_jacobian(f, x), rtol=1e-5, atol=1e-6)
+
+
+# ---- 0 · ∞ in the chain rule ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("f", [lambda x: np.linalg.norm(x), lambda x: np.linalg.norm(x, 3),
+                               lambda x: np.linalg.norm(np.stack([x, x]), "fro"),
+                               lambda x: np.sum(np.linalg.norm(np.stack([x, 2 * x]), axis=1)),
+                               lambda x: np.linalg.vector_norm(x)])
+def test_norms_at_zero_agree_in_both_modes(f):
+    """‖x‖ at x = 0 is a kink, as |x| at 0: derivative 0 in both modes (abs'(0)'s value), where the
+    chain rule through sqrt would give inf · 0 (nan in reverse, 0 in forward)."""
+    x = np.zeros(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NonDifferentiablePointWarning)
+        np.testing.assert_array_equal(adnb.grad(f)(x), np.zeros(3))
+        np.testing.assert_array_equal(adnb.jacfwd(f)(x), np.zeros(3))
+    y = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(adnb.grad(f)(y), adnb.numerical_grad(f, y), rtol=1e-6)
+
+
+def test_zero_tangent_times_infinite_partial_is_not_silent():
+    """cbrt(x**3) = x has derivative 1 at 0, but the chain rule meets 3·0² · ∞ there: reverse mode
+    gives nan, forward mode 0 -- each with adnb's warning, never a silent number."""
+    f = lambda x: np.cbrt(x ** 3)
+    for run in (lambda: adnb.grad(f)(0.0), lambda: adnb.jvp(f, (0.0,), (1.0,))[1]):
+        with pytest.warns(NonDifferentiablePointWarning):
+            with np.errstate(all="ignore"):
+                run()

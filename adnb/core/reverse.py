@@ -64,6 +64,8 @@ def fix_nonfinite(c, seed, node, prim, mode, ans=None, warn=True):
         return c
     zero = np.equal(seed, 0)
     if np.any(zero):
+        if mode == "forward" and warn:
+            _zero_times_inf(c, zero, prim, node, ans)
         c = where_(zero, 0.0, c) if np.ndim(c) or np.ndim(zero) else 0.0
     if not nonfinite(c):
         return c
@@ -81,6 +83,23 @@ def fix_nonfinite(c, seed, node, prim, mode, ans=None, warn=True):
                       f"({mode} mode), so the result contains inf/nan: {_why_nonfinite(ans)}",
                       NonDifferentiablePointWarning, stacklevel=_user_stacklevel())
     return c
+
+
+def _zero_times_inf(c, zero, prim, node, ans):
+    """Forward mode: a zero tangent met an infinite partial where the value is finite (sqrt or
+    cbrt at 0). The tangent counts as 0 -- right when the zero came from a branch np.where did
+    not take, wrong when a zero partial upstream should have cancelled the inf (cbrt(x**3) at 0
+    has derivative 1). adnb cannot tell which, so it says so."""
+    if ans is None or isinstance(ans, Tracer):
+        return
+    with np.errstate(all="ignore"):
+        bad = zero & ~np.isfinite(np.asarray(c, dtype=float)) & np.isfinite(np.asarray(ans, dtype=float))
+    if np.any(bad):
+        warnings.warn(f"the derivative of {prim.name}{_where(node)} is infinite here and the "
+                      "tangent reaching it is 0 (forward mode): the result takes 0 · ∞ as 0, which "
+                      "holds for a branch np.where did not take but not where the chain rule should "
+                      "cancel the ∞ (cbrt(x**3) at 0). Check it with reverse mode or a central "
+                      "difference.", NonDifferentiablePointWarning, stacklevel=_user_stacklevel())
 
 
 def _why_nonfinite(ans):
