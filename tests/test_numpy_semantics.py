@@ -605,3 +605,29 @@ def test_zero_tangent_times_infinite_partial_is_not_silent():
         with pytest.warns(NonDifferentiablePointWarning):
             with np.errstate(all="ignore"):
                 run()
+
+
+class _Labelled:
+    """A stand-in for another library's array (xarray's DataArray): it wraps the result of the
+    operation on its data, whatever that data is (here a traced array)."""
+    def __init__(self, data):
+        self.data = data
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = [i.data if isinstance(i, _Labelled) else i for i in inputs]
+        return _Labelled(getattr(ufunc, method)(*inputs, **kwargs))
+
+    def __mul__(self, other):
+        return _Labelled(self.data * other)
+
+    def __rmul__(self, other):
+        return _Labelled(other * self.data)
+
+
+def test_another_librarys_array_wraps_the_traced_result():
+    base = np.array([1.0, -2.0, 3.0])
+    for f in (lambda x: np.sum((x * _Labelled(base)).data),
+              lambda x: np.sum((_Labelled(base) * x).data),
+              lambda x: np.sum(np.abs(_Labelled(base) * x).data)):
+        np.testing.assert_allclose(adnb.grad(f)(2.0), adnb.numerical_grad(f, 2.0), rtol=1e-6)
+        np.testing.assert_allclose(adnb.jvp(f, (2.0,), (1.0,))[1], adnb.grad(f)(2.0))

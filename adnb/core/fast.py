@@ -28,7 +28,7 @@ from .forward import DualTrace, DualTracer, tangent_contribution
 from .registry import PRIMITIVES, UFUNCS, outer_process
 from .reverse import contribution, fix_nonfinite, nonfinite, unbroadcast
 from .trace import TapeTracer, Trace
-from .tracer import _NO_PARAMS, _PLAIN, Tracer, _data, not_real_float, shape_of
+from .tracer import _NO_PARAMS, _PLAIN, Tracer, _data, _foreign, not_real_float, shape_of
 
 
 
@@ -121,6 +121,8 @@ def _tape_operator(prim, name, reflected):
         # the general path: a constant or a tracer of this trace on the other side need no bind
         if t in _PLAIN or (t is TapeTracer and other.trace is trace):
             return trace.process(prim, (other, self) if reflected else (self, other), _NO_PARAMS)
+        if _foreign(other):                     # an xarray DataArray: its own operator wraps
+            return NotImplemented
         other = _data(other)                    # x / [1, 2]: the list as numpy reads it
         return prim(other, self) if reflected else prim(self, other)
     operator.__name__ = name
@@ -295,6 +297,8 @@ def _dual_operator(prim, name, reflected):
         # the general path: a constant or a tracer of this trace on the other side need no bind
         if t in _PLAIN or (t is DualTracer and other.trace is trace):
             return trace.process(prim, (other, self) if reflected else (self, other), _NO_PARAMS)
+        if _foreign(other):                     # an xarray DataArray: its own operator wraps
+            return NotImplemented
         other = _data(other)
         return prim(other, self) if reflected else prim(self, other)
     operator.__name__ = name

@@ -73,6 +73,17 @@ def supported_list():
     return sorted(set(SUPPORTED_NUMPY))
 
 
+def supported_hint(name=""):
+    """The end of an "unsupported" message: how many functions adnb does follow, where they
+    are listed, and the supported names closest to ``name`` (np.arcsinh for np.asinh)."""
+    import difflib
+    names = supported_list()
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.8) if name else []
+    near = f" Close: {', '.join(close)}." if close else ""
+    return (f"adnb differentiates {len(names)} numpy and scipy.special functions "
+            f"(adnb.supported_numpy() lists them, e.g. np.sin, np.sum, np.linalg.solve).{near}")
+
+
 LEVELS = itertools.count(1)
 _PLAIN = {float, int, np.float64, np.ndarray}
 _NO_PARAMS: dict = {}   # shared, never mutated
@@ -154,25 +165,11 @@ class Tracer:
         return (self[i] for i in range(len(self)))
 
     # ---- arithmetic: every operator is a primitive call ------------------------------------
-    # (``fast.py`` installs float fast paths over these on the tracers of recording and forward
-    # mode; these are the reference.)
-    def __add__(self, other): return _P["add"](self, _data(other))
-    def __radd__(self, other): return _P["add"](_data(other), self)
-    def __sub__(self, other): return _P["sub"](self, _data(other))
-    def __rsub__(self, other): return _P["sub"](_data(other), self)
-    def __mul__(self, other): return _P["mul"](self, _data(other))
-    def __rmul__(self, other): return _P["mul"](_data(other), self)
-    def __mod__(self, other): return _P["remainder"](self, _data(other))
-    def __rmod__(self, other): return _P["remainder"](_data(other), self)
+    # (+ − × ÷ % ** @ are set below the class; ``fast.py`` installs float fast paths over them
+    # on the tracers of recording and forward mode; these are the reference.)
     def __floordiv__(self, other): return np.floor_divide(unwrap(self), unwrap(other))  # steps: ∂ = 0
     def __rfloordiv__(self, other): return np.floor_divide(unwrap(other), unwrap(self))
     def __divmod__(self, other): return self // other, self % other
-    def __truediv__(self, other): return _P["div"](self, _data(other))
-    def __rtruediv__(self, other): return _P["div"](_data(other), self)
-    def __pow__(self, other): return _P["pow"](self, _data(other))
-    def __rpow__(self, other): return _P["pow"](_data(other), self)
-    def __matmul__(self, other): return _P["matmul"](self, _data(other))
-    def __rmatmul__(self, other): return _P["matmul"](_data(other), self)
     def __neg__(self): return _P["neg"](self)
     def __pos__(self): return self
     def __abs__(self): return _P["abs"](self)
@@ -373,8 +370,8 @@ class Tracer:
             if ufunc in PIECEWISE_CONSTANT:
                 return ufunc(*[unwrap(x) for x in inputs], **kwargs)
             raise UnsupportedOperationError(
-                f"np.{ufunc.__name__} has no derivative rules in adnb. Supported numpy functions: "
-                f"{', '.join(supported_list())}.")
+                f"np.{ufunc.__name__} has no derivative rules in adnb. "
+                + supported_hint(f"np.{ufunc.__name__}"))
         if kwargs:
             kwargs.pop("out", None)
             bad = {k: v for k, v in kwargs.items() if not (k == "dtype" and v in (None, float, np.float64))}
@@ -388,10 +385,10 @@ class Tracer:
         impl = ARRAY_FUNCTIONS.get(func)
         if impl is None:
             mod = getattr(func, "__module__", "") or ""
-            name = ("np.linalg." if "linalg" in mod else "np.") + func.__name__
+            name = ("np.linalg." if "linalg" in mod else "np.fft." if "fft" in mod
+                    else "np.") + func.__name__
             raise UnsupportedOperationError(
-                f"{name} is not supported by adnb (no derivative rules). Supported numpy "
-                f"functions: {', '.join(supported_list())}.")
+                f"{name} is not supported by adnb (no derivative rules). " + supported_hint(name))
         if any(type(a) in (list, tuple) for a in args) or \
                 kwargs and any(type(v) in (list, tuple) for v in kwargs.values()):
             args, kwargs = lists_as_arrays(func, args, kwargs)
@@ -402,6 +399,29 @@ class Tracer:
 
     def __repr__(self):
         return f"{type(self).__name__}({self.primal!r})"
+
+
+def _foreign(other):
+    """Another library's array (an xarray DataArray, a pandas Series): x * other is left to it
+    (NotImplemented), which wraps its result around numpy's, as it does for an ndarray."""
+    t = type(other)
+    return (hasattr(t, "__array_ufunc__") or hasattr(t, "__array_function__")) and \
+        not isinstance(other, (np.ndarray, np.generic, Tracer))
+
+
+def _binary_operator(prim_name, reflected):
+    def operator(self, other):
+        if _foreign(other):
+            return NotImplemented
+        other = _data(other)
+        return _P[prim_name](other, self) if reflected else _P[prim_name](self, other)
+    return operator
+
+
+for _op, _prim in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("mod", "remainder"),
+                   ("truediv", "div"), ("pow", "pow"), ("matmul", "matmul")):
+    setattr(Tracer, f"__{_op}__", _binary_operator(_prim, False))
+    setattr(Tracer, f"__r{_op}__", _binary_operator(_prim, True))
 
 
 def _refusal(name):
@@ -419,8 +439,8 @@ def _refusal(name):
         error = UnsupportedOperationError
 
     def refuse(self):
-        raise error(message or f"the ndarray method .{name}() has no derivative rules in adnb. "
-                    f"Supported numpy functions: {', '.join(supported_list())}.")
+        raise error(message or f"x.{name} (an ndarray attribute) has no derivative rules in adnb. "
+                    + supported_hint(f"np.{name}"))
     return property(refuse)
 
 
