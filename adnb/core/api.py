@@ -214,7 +214,7 @@ def _value_and_grad(f, args, kwargs, nums, single):
     trace = Trace()
     args_in, args = args, list(args)
     structures = []
-    narrow = False                  # a float32/float16 argument: its gradient is given back so
+    narrow = False          # a float32/float16 argument: its gradient goes back in that type
     for a in nums:
         x = args[a]
         if type(x) is float or type(x) is np.ndarray and x.dtype == np.float64:

@@ -173,9 +173,10 @@ def _cut_message(stmt):
 
 
 def explain_error(err, names=None, trim_head=False):
-    """``err`` (an ``ADNBError`` raised under the user's code, or numpy's ValueError wrapping
-    one) re-worded to lead with the user's line, with adnb's and numpy's frames cut from the end
-    of its traceback. Other exceptions (the user's own) are returned unchanged.
+    """``err`` (an ``ADNBError`` raised under the user's code, numpy's ValueError wrapping one,
+    or numpy's or scipy's own error on an object array of traced values) re-worded to lead with
+    the user's line, with adnb's, numpy's and scipy's frames cut from the end of its traceback.
+    Other exceptions (the user's own) are returned unchanged.
 
     Args:
         err: the exception.

@@ -41,9 +41,9 @@ _P, _F = PRIMITIVES, ARRAY_FUNCTIONS
 
 # np.mean / np.var / np.std (and the nan* forms) of a *list* of traced values never reach
 # __array_function__ (numpy dispatches on the list, not its items): numpy sums the list as an
-# object array and then casts
-# the traced sum with ``ret.dtype.type(ret / n)``. Read from those three functions, a tracer's
-# dtype is ``object``, so the cast is ``np.object_(ret / n)``: the traced value itself.
+# object array and then casts the traced sum with ``ret.dtype.type(ret / n)``. Read from those
+# functions, a tracer's dtype is ``object``, so the cast is ``np.object_(ret / n)``: the traced
+# value itself, derivative intact.
 try:
     from numpy._core import _methods as _np_methods
 except ImportError:                                     # numpy 1.x
@@ -571,7 +571,7 @@ def not_real_float(prim, args, params, ans):
 def redo_without_object_arrays(prim, args, params):
     """A primitive met an object array of traced values as a constant: run it again on the
     traced array the object array stands for, so the derivative flows through it."""
-    new = [materialize(traced_list_as_array(a)) for a in args]
+    new = [materialize(list_as_array(a)) for a in args]
     if all(a is b for a, b in zip(new, args)):
         raise UnsupportedOperationError(
             f"{prim.name}: an argument holds traced values in a form adnb cannot read as one "
@@ -652,20 +652,6 @@ def list_as_array(x):
     if ok:
         return materialize(np.array(x, dtype=object)) if traced else np.asarray(x)
     items = [list_as_array(v) for v in x]
-    return type(x)(items) if any(v is not w for v, w in zip(items, x)) else x
-
-
-def traced_list_as_array(x):
-    """A (nested) list or tuple of numbers holding traced scalars, given to a numpy function
-    next to a traced array (np.append([a, b], x), np.interp(t, xs, [a, b])), as the traced
-    array numpy would have made of it with np.asarray; anything else as it is. (Lists of
-    arrays, as np.concatenate takes, are left to the function.)"""
-    if type(x) not in (list, tuple) or not x:
-        return x
-    ok, traced = _numbers_with_a_tracer(x)
-    if ok:
-        return materialize(np.array(x, dtype=object)) if traced else x
-    items = [traced_list_as_array(v) for v in x]          # [[a, b], y] for np.concatenate
     return type(x)(items) if any(v is not w for v, w in zip(items, x)) else x
 
 
