@@ -597,14 +597,24 @@ def test_norms_at_zero_agree_in_both_modes(f):
     np.testing.assert_allclose(adnb.grad(f)(y), adnb.numerical_grad(f, y), rtol=1e-6)
 
 
-def test_zero_tangent_times_infinite_partial_is_not_silent():
-    """cbrt(x**3) = x has derivative 1 at 0, but the chain rule meets 3·0² · ∞ there: reverse mode
-    gives nan, forward mode 0 -- each with adnb's warning, never a silent number."""
-    f = lambda x: np.cbrt(x ** 3)
-    for run in (lambda: adnb.grad(f)(0.0), lambda: adnb.jvp(f, (0.0,), (1.0,))[1]):
-        with pytest.warns(NonDifferentiablePointWarning):
+@pytest.mark.parametrize("f, x", [
+    (lambda x: np.cbrt(x ** 3), 0.0),                    # = x: derivative 1, the rule says 0
+    (lambda x: np.std([x]), 1.5), (lambda x: np.std([x * 2.0]), 1.5),
+    (lambda x: np.std([x, x]), 1.5), (lambda x: np.std(np.stack([x, x])), 1.5),
+    (lambda x: np.linalg.norm([x - x, 0.0]), 1.5), (lambda x: np.sqrt(x * x), 0.0),
+    (lambda x: np.sum(np.sqrt(x * x)), np.zeros(3)),
+])
+def test_infinity_times_zero_is_zero_in_both_modes_and_never_silent(f, x):
+    """The chain rule meets ∞ · 0 (a zero tangent and sqrt'(0) in forward mode; an infinite
+    adjoint and a zero partial in reverse mode). Both modes count it as 0 -- the same number --
+    and say so: cbrt(x**3) at 0 shows why it cannot be trusted."""
+    results = []
+    for run in (lambda: adnb.grad(f)(x), lambda: adnb.jvp(f, (x,), (np.ones_like(x),))[1]):
+        with pytest.warns(NonDifferentiablePointWarning, match="0"):
             with np.errstate(all="ignore"):
-                run()
+                results.append(run())
+    np.testing.assert_array_equal(np.sum(results[0]), results[1])
+    np.testing.assert_array_equal(results[1], 0.0)
 
 
 class _Labelled:

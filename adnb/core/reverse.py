@@ -80,7 +80,7 @@ def fix_nonfinite(c, seed, node, prim, mode, ans=None, warn=True):
             pass
     if warn:
         warnings.warn(f"the derivative of {prim.name}{_where(node)} is infinite or undefined "
-                      f"({mode} mode), so the result contains inf/nan: {_why_nonfinite(ans)}",
+                      f"({mode} mode): {_why_nonfinite(ans)}",
                       NonDifferentiablePointWarning, stacklevel=_user_stacklevel())
     return c
 
@@ -100,6 +100,36 @@ def _zero_times_inf(c, zero, prim, node, ans):
                       "holds for a branch np.where did not take but not where the chain rule should "
                       "cancel the ∞ (cbrt(x**3) at 0). Check it with reverse mode or a central "
                       "difference.", NonDifferentiablePointWarning, stacklevel=_user_stacklevel())
+
+
+_ZEROED: list = []      # nodes where a quiet sweep took ∞ · 0 as 0 (backward then names them)
+
+
+def _infinite_adjoint_times_zero(c, g, prim, k, ans, args, trace, i, warn):
+    """Reverse mode's mirror of ``_zero_times_inf``: an infinite adjoint (from sqrt at 0 further
+    on) meets a local partial that is exactly 0, so ∞ · 0 counts as 0 here too, with the same
+    warning, and both modes give the same number (np.std([x]), a norm of a zero list)."""
+    partials = prim.partials
+    if partials is None or prim.mask or partials[k] is None:
+        return c
+    if isinstance(g, Tracer) or isinstance(ans, Tracer) or any(isinstance(a, Tracer) for a in args):
+        return c
+    with np.errstate(all="ignore"):
+        try:
+            d = np.asarray(partials[k](ans, *args), dtype=float)
+        except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
+            return c
+        zero = (d == 0) & np.isinf(np.asarray(g, dtype=float)) & np.isnan(np.asarray(c, dtype=float))
+    if not np.any(zero):
+        return c
+    _ZEROED.append(i)
+    if warn:
+        warnings.warn(f"the adjoint reaching {prim.name}{_where(trace.node(i))} is infinite and its "
+                      "local partial here is 0 (reverse mode): the result takes ∞ · 0 as 0, as "
+                      "forward mode does; it is wrong where the chain rule should have cancelled "
+                      "the ∞ (cbrt(x**3) at 0). Check it with a central difference.",
+                      NonDifferentiablePointWarning, stacklevel=_user_stacklevel())
+    return where_(zero, 0.0, c) if np.ndim(c) or np.ndim(zero) else 0.0
 
 
 def _why_nonfinite(ans):
@@ -156,6 +186,7 @@ def settle(c, g, trace, i, k, warn=True):
     prim, parents, args, ans = trace.rows[i][:4]
     if prim.elementwise:
         if nonfinite(c):
+            c = _infinite_adjoint_times_zero(c, g, prim, k, ans, args, trace, i, warn)
             c = fix_nonfinite(c, g, trace.node(i), prim, "reverse", ans, warn)
         target = shape_of(args[k])
         if shape_of(c) != target:
@@ -198,8 +229,9 @@ def backward(trace, seeds, keep_all=False):
         return _backward_counted(trace, adj, max(seeds), keep_all)
     if keep_all:
         return sweep(trace, adj, max(seeds), True)
+    _ZEROED.clear()
     result = sweep(trace, list(adj), max(seeds), False, warn=False)
-    if any(result[i] is not None and nonfinite(result[i]) for i in trace.inputs):
+    if _ZEROED or any(result[i] is not None and nonfinite(result[i]) for i in trace.inputs):
         return sweep(trace, adj, max(seeds), False)        # again, naming where it came from
     return result
 
