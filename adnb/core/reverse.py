@@ -102,10 +102,10 @@ def _zero_times_inf(c, zero, prim, node, ans):
                       "difference.", NonDifferentiablePointWarning, stacklevel=_user_stacklevel())
 
 
-_ZEROED: list = []      # nodes where a quiet sweep took ∞ · 0 as 0 (backward then names them)
+_ZEROED: list = []      # marks: a quiet sweep took ∞ · 0 as 0 (backward then runs again to name it)
 
 
-def _infinite_adjoint_times_zero(c, g, prim, k, ans, args, trace, i, warn):
+def _infinite_adjoint_times_zero(c, g, prim, k, ans, args, node, warn=True):
     """Reverse mode's mirror of ``_zero_times_inf``: an infinite adjoint (from sqrt at 0 further
     on) meets a local partial that is exactly 0, so ∞ · 0 counts as 0 here too, with the same
     warning, and both modes give the same number (np.std([x]), a norm of a zero list)."""
@@ -122,9 +122,9 @@ def _infinite_adjoint_times_zero(c, g, prim, k, ans, args, trace, i, warn):
         zero = (d == 0) & np.isinf(np.asarray(g, dtype=float)) & np.isnan(np.asarray(c, dtype=float))
     if not np.any(zero):
         return c
-    _ZEROED.append(i)
+    _ZEROED.append(1)         # (a mark only: no reference to the trace is kept)
     if warn:
-        warnings.warn(f"the adjoint reaching {prim.name}{_where(trace.node(i))} is infinite and its "
+        warnings.warn(f"the adjoint reaching {prim.name}{_where(node)} is infinite and its "
                       "local partial here is 0 (reverse mode): the result takes ∞ · 0 as 0, as "
                       "forward mode does; it is wrong where the chain rule should have cancelled "
                       "the ∞ (cbrt(x**3) at 0). Check it with a central difference.",
@@ -186,8 +186,9 @@ def settle(c, g, trace, i, k, warn=True):
     prim, parents, args, ans = trace.rows[i][:4]
     if prim.elementwise:
         if nonfinite(c):
-            c = _infinite_adjoint_times_zero(c, g, prim, k, ans, args, trace, i, warn)
-            c = fix_nonfinite(c, g, trace.node(i), prim, "reverse", ans, warn)
+            node = trace.node(i)
+            c = _infinite_adjoint_times_zero(c, g, prim, k, ans, args, node, warn)
+            c = fix_nonfinite(c, g, node, prim, "reverse", ans, warn)
         target = shape_of(args[k])
         if shape_of(c) != target:
             c = unbroadcast(c, target)
@@ -200,6 +201,7 @@ def adjoint_contribution(node, k, g, ans, args):
     if c is None or not node.prim.elementwise:
         return c
     if nonfinite(c):
+        c = _infinite_adjoint_times_zero(c, g, node.prim, k, ans, args, node)
         c = fix_nonfinite(c, g, node, node.prim, "reverse", node.ans)
     target = shape_of(node.args[k])
     return unbroadcast(c, target) if shape_of(c) != target else c
