@@ -154,3 +154,25 @@ def test_compositions_against_central_differences(ops, shape, seed):
     assume(np.all(np.isfinite(y)) and np.max(np.abs(y)) < 1e6)    # (0/0 of a zero row ...)
     adnb.check_grads(f, (x,), order=1, atol=1e-5, rtol=1e-4)
     np.testing.assert_allclose(adnb.jacfwd(f)(x), adnb.jacrev(f)(x), rtol=1e-9, atol=1e-12)
+
+
+# ---- the README's "as HIPS autograd / JAX" claims about documented choices ----------------------
+
+def test_abs_at_zero_is_autograds_choice_and_not_jaxs():
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+    assert adnb.grad(np.abs)(0.0) == autograd.grad(anp.abs)(0.0) == 0.0
+    jax = pytest.importorskip("jax")
+    assert float(jax.grad(jax.numpy.abs)(0.0)) == 1.0      # JAX takes the other side (README)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_gradient_dtype_follows_autograd_and_jax(dtype):
+    x = np.arange(3, dtype=dtype)
+    ours = adnb.grad(lambda x: np.sum(np.sin(x)))(x).dtype
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+    assert ours == autograd.grad(lambda x: anp.sum(anp.sin(x)))(x).dtype == dtype
+    if dtype is np.float32:
+        jax = pytest.importorskip("jax")
+        assert ours == jax.grad(lambda x: jax.numpy.sum(jax.numpy.sin(x)))(x).dtype

@@ -16,6 +16,11 @@ from ..errors import ADNBError, CutDerivativeError, UnsupportedOperationError
 _CORE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(np.__file__)
 _ADNB_DIR = os.path.dirname(_CORE_DIR)
+_SCIPY_PART = f"{os.sep}scipy{os.sep}"
+
+
+def _is_scipy(filename):
+    return _SCIPY_PART in filename
 
 
 def is_machinery(filename):
@@ -46,7 +51,7 @@ def called_from_numpy(depth=2):
 def _is_adnb_or_numpy(filename):
     """adnb, numpy or scipy: library frames, cut from the ends of an error's traceback."""
     return (filename.startswith(_ADNB_DIR) or filename.startswith(_NUMPY_DIR)
-            or f"{os.sep}scipy{os.sep}" in filename)
+            or _is_scipy(filename))
 
 
 def _user_tail(tb):
@@ -106,7 +111,7 @@ def _object_array_message(err):
     tb = err.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
-        if f"{os.sep}scipy{os.sep}" in code.co_filename:
+        if _is_scipy(code.co_filename):
             module = tb.tb_frame.f_globals.get("__name__", "scipy").split("._")[0]
             name = (f"{module}.{code.co_name}" if module == "scipy.special"
                      else f"{code.co_name} (from {module})")
@@ -135,13 +140,10 @@ def _numpy_met_traced_list(err):
     tb = err.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    if tb is None or not _is_numeric_library(tb.tb_frame.f_code.co_filename):
+    filename = tb.tb_frame.f_code.co_filename if tb is not None else ""
+    if not (filename.startswith(_NUMPY_DIR) or _is_scipy(filename)):
         return False
     return any(s in text for s in _OBJECT_ARRAY_SYMPTOMS)
-
-
-def _is_numeric_library(filename):
-    return filename.startswith(_NUMPY_DIR) or f"{os.sep}scipy{os.sep}" in filename
 
 
 def _math_call(stmt):

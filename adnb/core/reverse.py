@@ -95,11 +95,16 @@ def _zero_times_inf(c, zero, prim, node, ans):
     with np.errstate(all="ignore"):
         bad = zero & ~np.isfinite(np.asarray(c, dtype=float)) & np.isfinite(np.asarray(ans, dtype=float))
     if np.any(bad):
-        warnings.warn(f"the derivative of {prim.name}{_where(node)} is infinite here and the "
-                      "tangent reaching it is 0 (forward mode): the result takes 0 · ∞ as 0, which "
-                      "holds for a branch np.where did not take but not where the chain rule should "
-                      "cancel the ∞ (cbrt(x**3) at 0). Check it with reverse mode or a central "
-                      "difference.", NonDifferentiablePointWarning, stacklevel=_user_stacklevel())
+        _warn_infinity_times_zero(prim, node, "forward")
+
+
+def _warn_infinity_times_zero(prim, node, mode):
+    side = ("its derivative is infinite and the tangent reaching it is 0" if mode == "forward"
+            else "the adjoint reaching it is infinite and its local partial is 0")
+    warnings.warn(f"{prim.name}{_where(node)}: {side} ({mode} mode). Both modes take ∞ · 0 as 0: "
+                  "right for a branch np.where did not take, wrong where the chain rule should "
+                  "cancel the ∞ (cbrt(x**3) at 0 has derivative 1). Check it with a central "
+                  "difference.", NonDifferentiablePointWarning, stacklevel=_user_stacklevel())
 
 
 _ZEROED: list = []      # marks: a quiet sweep took ∞ · 0 as 0 (backward then runs again to name it)
@@ -124,11 +129,7 @@ def _infinite_adjoint_times_zero(c, g, prim, k, ans, args, node, warn=True):
         return c
     _ZEROED.append(1)         # (a mark only: no reference to the trace is kept)
     if warn:
-        warnings.warn(f"the adjoint reaching {prim.name}{_where(node)} is infinite and its "
-                      "local partial here is 0 (reverse mode): the result takes ∞ · 0 as 0, as "
-                      "forward mode does; it is wrong where the chain rule should have cancelled "
-                      "the ∞ (cbrt(x**3) at 0). Check it with a central difference.",
-                      NonDifferentiablePointWarning, stacklevel=_user_stacklevel())
+        _warn_infinity_times_zero(prim, node, "reverse")
     return where_(zero, 0.0, c) if np.ndim(c) or np.ndim(zero) else 0.0
 
 
